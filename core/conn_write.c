@@ -1,0 +1,199 @@
+/*
+ * Output: frames are encoded into the worker's stage buffer while the
+ * connection has nothing else queued, and the whole batch goes to the kernel
+ * with one try-write when the loop iteration's I/O is done.  Only what the
+ * kernel does not take is copied into the connection's own queue and
+ * written with uv_write.  Watermarks on the queued bytes drive backpressure.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+size_t weft__conn_queued(const weft_conn_t *c) {
+  size_t n = c->wq.len + c->wing.len;
+
+  if (c->w->stage_owner == c)
+    n += c->w->stage.len;
+  return n;
+}
+
+size_t weft_conn_queued(const weft_conn_t *c) { return weft__conn_queued(c); }
+
+int weft_conn_writable(const weft_conn_t *c) {
+  return !(c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED)) &&
+         weft__conn_queued(c) <= c->wl->l->conf->high_watermark;
+}
+
+/* Where new output goes: the shared stage if nothing of ours is pending. */
+static weft__buf_t *weft__conn_outbuf(weft_conn_t *c) {
+  weft__worker_t *w = c->w;
+
+  if (c->wq.len == 0 && !(c->flags & WEFT__C_WRITING) &&
+      (w->stage_owner == NULL || w->stage_owner == c)) {
+    w->stage_owner = c;
+    return &w->stage;
+  }
+  return &c->wq;
+}
+
+static void weft__conn_mark_dirty(weft_conn_t *c) {
+  if (c->flags & WEFT__C_DIRTY)
+    return;
+  c->flags |= WEFT__C_DIRTY;
+  weft__list_push(&c->w->dirty, &c->dirty);
+}
+
+/* Undoes an encoder's partial output after it failed. */
+static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b, size_t len) {
+  b->len = len;
+  if (b == &c->w->stage && len == 0)
+    c->w->stage_owner = NULL;
+}
+
+int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
+  weft_out_t out;
+  weft__buf_t *b;
+  size_t before;
+  int r;
+
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
+    return WEFT_ECLOSED;
+  b = weft__conn_outbuf(c);
+  before = b->len;
+  out.buf = b;
+  r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
+  if (r != 0) {
+    weft__conn_rollback(c, b, before);
+    return r < 0 ? r : WEFT_EPROTO;
+  }
+  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
+    c->flags |= WEFT__C_HIGH; /* owes on_writable once it drains */
+  weft__conn_mark_dirty(c);
+  return 0;
+}
+
+int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
+  weft_conn_t *c = ctx->conn;
+  weft__buf_t *b;
+  size_t before;
+
+  if (c == NULL)
+    return WEFT_EINVAL;
+  if (c->flags & WEFT__C_CLOSED)
+    return WEFT_ECLOSED;
+  b = weft__conn_outbuf(c);
+  before = b->len;
+  if (weft__buf_append(b, data, len) != 0) {
+    weft__conn_rollback(c, b, before);
+    return WEFT_ENOMEM;
+  }
+  weft__conn_mark_dirty(c);
+  return 0;
+}
+
+static void weft__conn_write_cb(uv_write_t *req, int status) {
+  weft_conn_t *c = WEFT__CONTAINER_OF(req, weft_conn_t, wreq);
+
+  c->flags &= ~(unsigned)WEFT__C_WRITING;
+  weft__buf_free(&c->wing);
+  if (c->flags & WEFT__C_CLOSED)
+    return;
+  if (status < 0) {
+    weft__conn_close(c, status == UV_ECONNRESET || status == UV_EPIPE
+                            ? WEFT_ECONNRESET
+                            : WEFT_EIO,
+                     uv_strerror(status), 1);
+    return;
+  }
+  weft__conn_flush(c);
+}
+
+/* Hands b to the kernel without blocking; drops what it took. */
+static int weft__conn_try_write(weft_conn_t *c, const uint8_t *base,
+                                size_t len, size_t *written) {
+  uv_buf_t ub = uv_buf_init((char *)base, (unsigned)len);
+  int n;
+
+  *written = 0;
+  if (len == 0)
+    return 0;
+  n = uv_try_write(&c->h.stream, &ub, 1);
+  if (n >= 0) {
+    *written = (size_t)n;
+    return 0;
+  }
+  return n == UV_EAGAIN ? 0 : n;
+}
+
+static void weft__conn_write_failed(weft_conn_t *c, int err) {
+  weft__conn_close(c, err == UV_ECONNRESET || err == UV_EPIPE
+                          ? WEFT_ECONNRESET
+                          : (err == UV_ENOMEM ? WEFT_ENOMEM : WEFT_EIO),
+                   uv_strerror(err), 1);
+}
+
+void weft__conn_flush(weft_conn_t *c) {
+  weft__worker_t *w = c->w;
+  size_t written;
+  uv_buf_t ub;
+  int r;
+
+  if (c->flags & WEFT__C_CLOSED)
+    return;
+  c->flags &= ~(unsigned)WEFT__C_DIRTY;
+  weft__list_remove(&c->dirty);
+  if (w->stage_owner == c) {
+    /* Our queue is empty by construction: try the whole batch at once. */
+    w->stage_owner = NULL;
+    r = weft__conn_try_write(c, w->stage.base, w->stage.len, &written);
+    if (r == 0 && written < w->stage.len &&
+        weft__buf_append(&c->wq, w->stage.base + written,
+                         w->stage.len - written) != 0)
+      r = UV_ENOMEM;
+    w->stage.len = 0;
+    if (w->stage.cap > WEFT__STAGE_KEEP)
+      weft__buf_free(&w->stage);
+    if (r != 0) {
+      weft__conn_write_failed(c, r);
+      return;
+    }
+  } else if (!(c->flags & WEFT__C_WRITING) && c->wq.len > 0) {
+    r = weft__conn_try_write(c, c->wq.base, c->wq.len, &written);
+    if (r != 0) {
+      weft__conn_write_failed(c, r);
+      return;
+    }
+    weft__buf_consume(&c->wq, written);
+  }
+  if (!(c->flags & WEFT__C_WRITING) && c->wq.len > 0) {
+    /* The kernel is full: the rest goes out when the socket drains. */
+    c->wing = c->wq;
+    memset(&c->wq, 0, sizeof(c->wq));
+    ub = uv_buf_init((char *)c->wing.base, (unsigned)c->wing.len);
+    r = uv_write(&c->wreq, &c->h.stream, &ub, 1, weft__conn_write_cb);
+    if (r != 0) {
+      weft__conn_write_failed(c, r);
+      return;
+    }
+    c->flags |= WEFT__C_WRITING;
+  }
+  if (c->wq.len == 0 && c->wq.base != NULL)
+    weft__buf_free(&c->wq); /* an idle connection holds no buffer */
+  if ((c->flags & WEFT__C_HIGH) &&
+      weft__conn_queued(c) <= c->wl->l->conf->low_watermark) {
+    c->flags &= ~(unsigned)WEFT__C_HIGH;
+    if (!(c->flags & WEFT__C_CLOSING) && c->wl->hvt->on_writable != NULL)
+      c->wl->hvt->on_writable(c);
+    if (c->flags & WEFT__C_PAUSED)
+      weft__conn_resume(c);
+  }
+  if ((c->flags & WEFT__C_CLOSING) && !(c->flags & WEFT__C_WRITING) &&
+      weft__conn_queued(c) == 0)
+    weft__conn_shutdown(c);
+}
+
+void weft__worker_flush_all(weft__worker_t *w) {
+  while (!weft__list_empty(&w->dirty))
+    weft__conn_flush(WEFT__CONTAINER_OF(w->dirty.next, weft_conn_t, dirty));
+}

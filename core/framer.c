@@ -1,0 +1,210 @@
+/*
+ * Drives a codec's decoder over a stream.  Bytes are decoded where they
+ * landed (usually the worker's scratch buffer); only the unfinished tail of a
+ * frame is copied into the framer, and it is freed once it empties.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <weft/error.h>
+
+#include "framer.h"
+
+/* Reads into a tail never ask for less than this, nor more than needed. */
+#define WEFT__FRAMER_MIN_READ 16384
+
+void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
+                       void *state, void *conn_state, weft_conn_t *conn) {
+  memset(f, 0, sizeof(*f));
+  f->ctx.vt = vt;
+  f->ctx.state = state;
+  f->ctx.conn_state = conn_state;
+  f->ctx.conn = conn;
+}
+
+void weft__framer_free(weft__framer_t *f) { weft__buf_free(&f->tail); }
+
+size_t weft__framer_pending(const weft__framer_t *f) { return f->tail.len; }
+
+/* Grows the tail's capacity to exactly cap bytes. */
+static int weft__framer_grow(weft__framer_t *f, size_t cap) {
+  uint8_t *p;
+
+  if (cap <= f->tail.cap)
+    return 0;
+  p = realloc(f->tail.base, cap);
+  if (p == NULL)
+    return WEFT_ENOMEM;
+  f->tail.base = p;
+  f->tail.cap = cap;
+  return 0;
+}
+
+size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
+                             size_t scratch_len, uint8_t **base) {
+  size_t step, want;
+
+  if (f->tail.len == 0) {
+    *base = scratch;
+    return scratch_len;
+  }
+  /*
+   * Grow geometrically (total copying stays O(n)) but never past what the
+   * pending frame is known to need, so a declared length is the bound.
+   */
+  step = f->tail.len > WEFT__FRAMER_MIN_READ ? f->tail.len
+                                             : WEFT__FRAMER_MIN_READ;
+  want = step;
+  if (f->need > f->tail.len && f->need - f->tail.len < step)
+    want = f->need - f->tail.len;
+  if (f->tail.cap - f->tail.len < want &&
+      (want > SIZE_MAX - f->tail.len ||
+       weft__framer_grow(f, f->tail.len + want) != 0))
+    return 0;
+  *base = f->tail.base + f->tail.len;
+  return f->tail.cap - f->tail.len;
+}
+
+static int weft__framer_fail(weft__framer_t *f, int err, const char *reason,
+                             size_t at) {
+  f->error = err;
+  f->reason = reason ? reason : weft_strerror(err);
+  f->error_offset = f->offset + at;
+  return err;
+}
+
+/* A FRAME result must describe bytes inside the input it was given. */
+static int weft__framer_frame_ok(const weft_decode_t *d, const uint8_t *in,
+                                 size_t len) {
+  if (d->consumed == 0 || d->consumed > len || d->frame_len > len)
+    return 0;
+  if (d->frame_len == 0)
+    return 1;
+  return d->frame >= in && d->frame <= in + len - d->frame_len;
+}
+
+/* Decodes frames from in[0..len); *used says how many bytes were consumed. */
+static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
+                            weft__frame_cb cb, void *arg, size_t *used) {
+  const weft_codec_vtable_t *vt = f->ctx.vt;
+  weft_decode_t d;
+  size_t off = 0;
+  int rc = 0;
+
+  while (off < len) {
+    memset(&d, 0, sizeof(d));
+    d.scanned = f->scanned;
+    switch (vt->decode(&f->ctx, in + off, len - off, &d)) {
+    case WEFT_DECODE_FRAME:
+      if (!weft__framer_frame_ok(&d, in + off, len - off)) {
+        rc = weft__framer_fail(f, WEFT_EPLUGIN,
+                               "codec returned a frame outside its input", off);
+        goto out;
+      }
+      f->scanned = 0;
+      f->need = 0;
+      off += d.consumed;
+      f->offset += d.consumed;
+      f->frames++;
+      if (cb(arg, d.frame_len ? d.frame : in + off, d.frame_len) != 0) {
+        rc = 1;
+        goto out;
+      }
+      break;
+    case WEFT_DECODE_MORE:
+      f->scanned = d.scanned <= len - off ? d.scanned : 0;
+      f->need = d.need;
+      goto out;
+    case WEFT_DECODE_ERROR:
+      rc = weft__framer_fail(f, d.error < 0 ? d.error : WEFT_EPROTO, d.reason,
+                             off + (d.consumed <= len - off ? d.consumed : 0));
+      goto out;
+    default:
+      rc = weft__framer_fail(f, WEFT_EPLUGIN,
+                             "codec returned an unknown decode status", off);
+      goto out;
+    }
+  }
+out:
+  *used = off;
+  return rc;
+}
+
+/* Decodes what the tail holds, then drops what was consumed. */
+static int weft__framer_run_tail(weft__framer_t *f, weft__frame_cb cb,
+                                 void *arg) {
+  size_t used = 0;
+  int rc;
+
+  rc = weft__framer_run(f, f->tail.base, f->tail.len, cb, arg, &used);
+  weft__buf_consume(&f->tail, used);
+  if (f->tail.len == 0)
+    weft__buf_free(&f->tail);
+  return rc;
+}
+
+int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
+                      weft__frame_cb cb, void *arg) {
+  size_t used = 0;
+  int rc;
+
+  if (f->error)
+    return f->error;
+  if (len == 0)
+    return 0;
+  if (f->tail.base != NULL && data == f->tail.base + f->tail.len) {
+    /* The read landed in the tail, right after the partial frame. */
+    f->tail.len += len;
+    return weft__framer_run_tail(f, cb, arg);
+  }
+  if (f->tail.len > 0) {
+    if (weft__buf_append(&f->tail, data, len) != 0)
+      return weft__framer_fail(f, WEFT_ENOMEM, NULL, f->tail.len);
+    return weft__framer_run_tail(f, cb, arg);
+  }
+  rc = weft__framer_run(f, data, len, cb, arg, &used);
+  if (rc < 0 || used == len)
+    return rc;
+  /* Keep the unfinished tail (or, if the callback stopped us, the rest). */
+  if (weft__buf_append(&f->tail, data + used, len - used) != 0)
+    return weft__framer_fail(f, WEFT_ENOMEM, NULL, used);
+  return rc;
+}
+
+int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+  if (f->error)
+    return f->error;
+  if (f->tail.len == 0)
+    return 0;
+  return weft__framer_run_tail(f, cb, arg);
+}
+
+int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+  const weft_codec_vtable_t *vt = f->ctx.vt;
+  weft_decode_t d;
+  int rc;
+
+  if (f->error)
+    return f->error;
+  while (f->tail.len > 0) {
+    if (vt->decode_eof == NULL)
+      return weft__framer_fail(f, WEFT_ETRUNC, NULL, 0);
+    memset(&d, 0, sizeof(d));
+    if (vt->decode_eof(&f->ctx, f->tail.base, f->tail.len, &d) !=
+        WEFT_DECODE_FRAME) {
+      return weft__framer_fail(f, d.error < 0 ? d.error : WEFT_ETRUNC,
+                               d.reason, 0);
+    }
+    if (!weft__framer_frame_ok(&d, f->tail.base, f->tail.len))
+      return weft__framer_fail(f, WEFT_EPLUGIN,
+                               "codec returned a frame outside its input", 0);
+    f->frames++;
+    rc = cb(arg, d.frame_len ? d.frame : f->tail.base, d.frame_len);
+    f->offset += d.consumed;
+    weft__buf_consume(&f->tail, d.consumed);
+    if (rc != 0)
+      return 1;
+  }
+  weft__buf_free(&f->tail);
+  return 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * The framer drives a codec's decoder over a byte stream: it keeps only the
+ * unfinished tail of a frame between reads, resumes scans where the codec
+ * stopped, and hands each frame to a callback as a slice.  Connections use
+ * it; so do the codec tests, which feed it from memory.
+ */
+#ifndef WEFT_CORE_FRAMER_H
+#define WEFT_CORE_FRAMER_H
+
+#include <weft/codec.h>
+
+#include "buf.h"
+
+/* The context a codec call receives.  Engine-private layout. */
+struct weft_codec_ctx {
+  const weft_codec_vtable_t *vt;
+  void *state;      /* from create() */
+  void *conn_state; /* from conn_init() */
+  weft_conn_t *conn;
+};
+
+/*
+ * Called with each frame.  Return 0 to go on, non-zero to stop decoding
+ * (the rest of the input is kept for weft__framer_resume()).
+ */
+typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
+
+typedef struct weft__framer {
+  weft_codec_ctx_t ctx;
+  weft__buf_t tail;   /* undecoded bytes kept between reads */
+  size_t scanned;     /* resume point the codec returned with MORE */
+  size_t need;        /* total bytes the pending frame needs, if known */
+  uint64_t offset;    /* stream offset of the first byte not yet consumed */
+  uint64_t frames;    /* frames delivered */
+  int error;          /* WEFT_E* once the codec reported an error */
+  const char *reason; /* the codec's reason for error */
+  uint64_t error_offset; /* stream offset where the error was found */
+} weft__framer_t;
+
+void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
+                       void *state, void *conn_state, weft_conn_t *conn);
+void weft__framer_free(weft__framer_t *f);
+
+/*
+ * Where the next read should go: into the framer's own tail buffer when it
+ * holds a partial frame (grown toward the size the frame needs), else into
+ * the caller's scratch buffer, so an idle connection holds no memory.
+ * Returns the length available, 0 on out-of-memory.
+ */
+size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
+                             size_t scratch_len, uint8_t **base);
+
+/*
+ * Decodes data[0..len) (which is either scratch or the region returned by
+ * read_buf).  Returns 0 when all input was consumed or kept as a tail, 1
+ * when the callback stopped decoding (the rest is kept), or the error code
+ * when the codec reported an error (f->error, f->reason, f->error_offset
+ * say what and where); after an error the framer delivers nothing more.
+ */
+int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
+                      weft__frame_cb cb, void *arg);
+
+/* Decodes what feed() kept after a callback stopped it.  Same returns. */
+int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
+
+/*
+ * The stream ended.  Offers a leftover tail to decode_eof (or reports
+ * WEFT_ETRUNC when the codec has none).  Returns 0 when nothing was left,
+ * 1 if a callback stopped, or the error code.
+ */
+int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg);
+
+/* Bytes held in the tail. */
+size_t weft__framer_pending(const weft__framer_t *f);
+
+#endif /* WEFT_CORE_FRAMER_H */

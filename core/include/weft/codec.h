@@ -1,0 +1,106 @@
+/*
+ * Codecs turn a connection's byte stream into frames and frames into bytes.
+ * A codec plugin exports a weft_plugin_t of kind WEFT_PLUGIN_CODEC whose
+ * vtable points to a weft_codec_vtable_t.  See weft-codec(3).
+ *
+ * Threading: create() and destroy() run on the main thread; one instance is
+ * created per listener per worker, and every other call for that instance
+ * runs on that worker's thread only, so a codec needs no locks.
+ */
+#ifndef WEFT_CODEC_H
+#define WEFT_CODEC_H
+
+#include <weft/common.h>
+#include <weft/opts.h>
+#include <weft/out.h>
+
+WEFT_BEGIN_DECLS
+
+/* What one decode() call found.  The three outcomes never overlap. */
+typedef enum {
+  WEFT_DECODE_MORE = 0,  /* no complete frame yet: wait for more bytes */
+  WEFT_DECODE_FRAME = 1, /* one frame (possibly empty) */
+  WEFT_DECODE_ERROR = 2  /* the input can never become valid */
+} weft_decode_status_t;
+
+/*
+ * In/out record of one decode() call.  The engine zeroes it except for
+ * `scanned`, which it sets to the value the previous call returned with
+ * WEFT_DECODE_MORE for this same partial frame (0 at a frame's start), so a
+ * codec resumes scanning where it stopped: a 1 MiB line arriving a byte at a
+ * time costs O(n) in total, not O(n^2).
+ */
+typedef struct weft_decode {
+  /* FRAME: the frame, a slice into the input (no copy).  Valid until the
+   * handler's on_frame() returns. */
+  const uint8_t *frame;
+  size_t frame_len;
+  /* FRAME: input bytes used (header + frame + trailer), at least 1.
+   * ERROR: offset in the input where the error was detected. */
+  size_t consumed;
+  /* In: where to resume scanning.  MORE: how many bytes were examined and
+   * need not be examined again. */
+  size_t scanned;
+  /* MORE: the total input size the frame needs, when the codec knows it
+   * (a length header was read), else 0.  Lets the engine size its buffer. */
+  size_t need;
+  /* ERROR: a WEFT_E* code (WEFT_EPROTO, WEFT_EMSGSIZE, ...) and a static
+   * reason for the log and the handler's on_close. */
+  int error;
+  const char *reason;
+} weft_decode_t;
+
+typedef struct weft_codec_vtable {
+  /* sizeof(weft_codec_vtable_t) as the plugin was compiled. */
+  size_t struct_size;
+
+  /* Optional.  Reads options, builds per-listener state.  0 or WEFT_E*. */
+  int (*create)(weft_opts_t *opts, void **state);
+  /* Optional.  Frees what create() built. */
+  void (*destroy)(void *state);
+
+  /* Optional.  Per-connection state; stateless codecs leave both NULL and
+   * pay nothing per connection.  0 or WEFT_E* (the connection is refused). */
+  int (*conn_init)(void *state, void **conn_state);
+  void (*conn_free)(void *state, void *conn_state);
+
+  /*
+   * Required.  Looks for one frame at the start of in[0..len).  len > 0.
+   * Must not read outside the input, must not keep pointers into it past
+   * the call, and must find an over-limit frame from its header or from the
+   * first byte past the limit, never by buffering it.
+   */
+  weft_decode_status_t (*decode)(weft_codec_ctx_t *ctx, const uint8_t *in,
+                                 size_t len, weft_decode_t *d);
+
+  /*
+   * Optional.  The peer closed with in[0..len) undecoded (len > 0).  Return
+   * a last FRAME, or ERROR.  When NULL, leftover bytes are a WEFT_ETRUNC
+   * error.  MORE is treated as ERROR.
+   */
+  weft_decode_status_t (*decode_eof)(weft_codec_ctx_t *ctx, const uint8_t *in,
+                                     size_t len, weft_decode_t *d);
+
+  /* Required.  Appends the wire form of frame[0..len) to out.  0 or WEFT_E*. */
+  int (*encode)(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
+                weft_out_t *out);
+} weft_codec_vtable_t;
+
+/* The state create() returned for this listener. */
+WEFT_EXTERN void *weft_codec_state(const weft_codec_ctx_t *ctx);
+/* The state conn_init() returned for this connection (NULL if none). */
+WEFT_EXTERN void *weft_codec_conn_state(const weft_codec_ctx_t *ctx);
+/* The connection being served; NULL when the codec runs outside one (tests). */
+WEFT_EXTERN weft_conn_t *weft_codec_conn(const weft_codec_ctx_t *ctx);
+
+/*
+ * Queues protocol bytes of the codec's own (a handshake, a pong) on the
+ * connection, bypassing encode().  0, WEFT_ENOMEM, or WEFT_ECLOSED when the
+ * connection is closing.
+ */
+WEFT_EXTERN int weft_codec_write(weft_codec_ctx_t *ctx, const void *data,
+                                 size_t len);
+
+WEFT_END_DECLS
+
+#endif /* WEFT_CODEC_H */

@@ -1,0 +1,69 @@
+/*
+ * The engine, for programs that embed weft (weftd is one of them).
+ * Call these from one thread, the "main" thread, except weft_engine_stop().
+ */
+#ifndef WEFT_ENGINE_H
+#define WEFT_ENGINE_H
+
+#include <weft/common.h>
+
+WEFT_BEGIN_DECLS
+
+/* Allocates an engine.  0 or WEFT_ENOMEM. */
+WEFT_EXTERN int weft_engine_new(weft_engine_t **engine);
+
+/*
+ * Reads a configuration (libconfig syntax, see weft.conf(5)) from a file, or
+ * from text with `origin` naming it in messages.  Each problem is logged at
+ * error level as "file:line: message".  0, or WEFT_ECONFIG.
+ */
+WEFT_EXTERN int weft_engine_load_file(weft_engine_t *engine, const char *path);
+WEFT_EXTERN int weft_engine_load_string(weft_engine_t *engine,
+                                        const char *text, const char *origin);
+
+/*
+ * Loads the embedded default configuration: line echo on 127.0.0.1:7000 and
+ * 4-byte length-prefixed echo on 127.0.0.1:7001.  Its plugins must be
+ * built in (weftd preloads them) or found in the install directory.
+ */
+WEFT_EXTERN int weft_engine_load_default(weft_engine_t *engine);
+
+/*
+ * Loads every plugin the configuration names and creates each listener's
+ * codec and handler once, to validate their options, then releases them.
+ * Binds nothing.  Returns the number of problems found (each logged), 0 if
+ * none.
+ */
+WEFT_EXTERN int weft_engine_check(weft_engine_t *engine);
+
+/*
+ * Loads plugins, binds every listener on every worker and starts the worker
+ * threads.  On failure nothing stays bound.  0 or a WEFT_E* code.
+ */
+WEFT_EXTERN int weft_engine_start(weft_engine_t *engine);
+
+/*
+ * Asks the engine to stop.  Graceful (force == 0): stop accepting, tell each
+ * handler, deliver what was received, flush replies, shut down writing, and
+ * close within the shutdown grace.  force != 0 closes everything at once.
+ * Safe from any thread (not from a signal handler).
+ */
+WEFT_EXTERN void weft_engine_stop(weft_engine_t *engine, int force);
+
+/* Blocks until every worker has stopped.  0, or a WEFT_E* code. */
+WEFT_EXTERN int weft_engine_wait(weft_engine_t *engine);
+
+/* Frees the engine and unloads its plugins.  Only after wait (or before start). */
+WEFT_EXTERN void weft_engine_free(weft_engine_t *engine);
+
+/*
+ * Writes one line per plugin that can be found: built-ins, then every
+ * "*.so" in the configured plugin path and the install directory, with
+ * kind, ABI version and file.  Returns the number of files that failed to
+ * load (each with its reason).
+ */
+WEFT_EXTERN int weft_engine_list_plugins(weft_engine_t *engine, void *stdio_file);
+
+WEFT_END_DECLS
+
+#endif /* WEFT_ENGINE_H */

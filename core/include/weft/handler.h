@@ -1,0 +1,57 @@
+/*
+ * Handlers decide what to do with each frame.  A handler plugin exports a
+ * weft_plugin_t of kind WEFT_PLUGIN_HANDLER whose vtable points to a
+ * weft_handler_vtable_t.  See weft-handler(3).
+ *
+ * Threading: create() and destroy() run on the main thread; one instance per
+ * listener per worker.  All connection callbacks run on the connection's
+ * worker thread, one at a time.
+ */
+#ifndef WEFT_HANDLER_H
+#define WEFT_HANDLER_H
+
+#include <weft/common.h>
+#include <weft/opts.h>
+
+WEFT_BEGIN_DECLS
+
+typedef struct weft_handler_vtable {
+  /* sizeof(weft_handler_vtable_t) as the plugin was compiled. */
+  size_t struct_size;
+
+  /* Optional.  Reads options, builds per-listener state.  0 or WEFT_E*. */
+  int (*create)(weft_opts_t *opts, void **state);
+  /* Optional.  Frees what create() built, after its last connection closed. */
+  void (*destroy)(void *state);
+
+  /* Optional.  A connection was accepted.  Non-zero refuses it (closed at
+   * once, on_close still runs). */
+  int (*on_open)(weft_conn_t *conn);
+
+  /*
+   * Required.  One decoded frame: a slice valid until this call returns;
+   * copy what you keep.  Return 0, or a WEFT_E* code to close the
+   * connection with that reason (replies already sent still go out).
+   */
+  int (*on_frame)(weft_conn_t *conn, const uint8_t *frame, size_t len);
+
+  /* Optional.  Queued output fell below the low watermark after having
+   * risen above the high one: the handler may produce output again. */
+  void (*on_writable)(weft_conn_t *conn);
+
+  /*
+   * Optional.  Called exactly once per connection that on_open saw (or
+   * would have seen), when it closes.  reason is 0 for an orderly close by
+   * the peer or the handler, else a WEFT_E* code; detail is a readable
+   * explanation or NULL.  No callback for this connection follows.
+   */
+  void (*on_close)(weft_conn_t *conn, int reason, const char *detail);
+
+  /* Optional.  The daemon is stopping: finish up.  Frames already received
+   * are still delivered, and replies are flushed before the close. */
+  void (*on_shutdown)(weft_conn_t *conn);
+} weft_handler_vtable_t;
+
+WEFT_END_DECLS
+
+#endif /* WEFT_HANDLER_H */

@@ -1,0 +1,24 @@
+/*
+ * Output sinks.  An encoder appends the bytes of one frame to a weft_out_t;
+ * the engine queues them for the connection and writes a whole read batch at
+ * once.  A sink is valid only during the call that received it.
+ */
+#ifndef WEFT_OUT_H
+#define WEFT_OUT_H
+
+#include <weft/common.h>
+
+WEFT_BEGIN_DECLS
+
+/* Appends len bytes copied from data.  0 or WEFT_ENOMEM. */
+WEFT_EXTERN int weft_out_append(weft_out_t *out, const void *data, size_t len);
+
+/*
+ * Appends len bytes and returns a pointer to them for the caller to fill
+ * before its next call on out; NULL when memory is exhausted.
+ */
+WEFT_EXTERN uint8_t *weft_out_reserve(weft_out_t *out, size_t len);
+
+WEFT_END_DECLS
+
+#endif /* WEFT_OUT_H */

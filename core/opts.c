@@ -1,0 +1,397 @@
+/*
+ * Plugin options: a flat list of name/value pairs copied out of the
+ * configuration, with the line each came from, so a plugin never sees
+ * libconfig and every message can point at file:line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <weft/error.h>
+
+#include "opts_internal.h"
+
+typedef enum {
+  WEFT__OPT_INT,
+  WEFT__OPT_FLOAT,
+  WEFT__OPT_BOOL,
+  WEFT__OPT_STR
+} weft__opt_type_t;
+
+typedef struct weft__opt {
+  char *name;
+  weft__opt_type_t type;
+  int64_t i;
+  double f;
+  char *s;
+  int line;
+  int used;
+} weft__opt_t;
+
+struct weft_opts {
+  char *kind;
+  char *plugin;
+  char *origin;
+  weft__opt_t *v;
+  size_t n;
+  char **errors;
+  size_t nerrors;
+};
+
+static const char *const weft__opt_type_names[] = {"an integer", "a number",
+                                                   "a boolean", "a string"};
+
+weft_opts_t *weft__opts_new(const char *kind, const char *plugin,
+                            const char *origin) {
+  weft_opts_t *o = calloc(1, sizeof(*o));
+
+  if (o == NULL)
+    return NULL;
+  o->kind = strdup(kind ? kind : "plugin");
+  o->plugin = strdup(plugin ? plugin : "?");
+  o->origin = strdup(origin ? origin : "?");
+  if (o->kind == NULL || o->plugin == NULL || o->origin == NULL) {
+    weft__opts_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+void weft__opts_free(weft_opts_t *o) {
+  size_t i;
+
+  if (o == NULL)
+    return;
+  for (i = 0; i < o->n; i++) {
+    free(o->v[i].name);
+    free(o->v[i].s);
+  }
+  for (i = 0; i < o->nerrors; i++)
+    free(o->errors[i]);
+  free(o->v);
+  free(o->errors);
+  free(o->kind);
+  free(o->plugin);
+  free(o->origin);
+  free(o);
+}
+
+static void weft__opts_errv(weft_opts_t *o, int line, const char *fmt,
+                            va_list ap) {
+  char msg[512], full[1024];
+  char **p;
+
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  snprintf(full, sizeof(full), "%s:%d: %s \"%s\": %s", o->origin, line, o->kind,
+           o->plugin, msg);
+  p = realloc(o->errors, (o->nerrors + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  o->errors = p;
+  o->errors[o->nerrors] = strdup(full);
+  if (o->errors[o->nerrors] != NULL)
+    o->nerrors++;
+}
+
+void weft__opts_fail(weft_opts_t *o, int line, const char *fmt, ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  weft__opts_errv(o, line, fmt, ap);
+  va_end(ap);
+}
+
+static weft__opt_t *weft__opts_push(weft_opts_t *o, const char *name,
+                                    weft__opt_type_t type, int line) {
+  weft__opt_t *v, *opt;
+
+  v = realloc(o->v, (o->n + 1) * sizeof(*v));
+  if (v == NULL)
+    return NULL;
+  o->v = v;
+  opt = &o->v[o->n];
+  memset(opt, 0, sizeof(*opt));
+  opt->name = strdup(name);
+  if (opt->name == NULL)
+    return NULL;
+  opt->type = type;
+  opt->line = line;
+  o->n++;
+  return opt;
+}
+
+int weft__opts_add_int(weft_opts_t *o, const char *name, int64_t v, int line) {
+  weft__opt_t *opt = weft__opts_push(o, name, WEFT__OPT_INT, line);
+  if (opt == NULL)
+    return WEFT_ENOMEM;
+  opt->i = v;
+  return 0;
+}
+
+int weft__opts_add_float(weft_opts_t *o, const char *name, double v, int line) {
+  weft__opt_t *opt = weft__opts_push(o, name, WEFT__OPT_FLOAT, line);
+  if (opt == NULL)
+    return WEFT_ENOMEM;
+  opt->f = v;
+  return 0;
+}
+
+int weft__opts_add_bool(weft_opts_t *o, const char *name, int v, int line) {
+  weft__opt_t *opt = weft__opts_push(o, name, WEFT__OPT_BOOL, line);
+  if (opt == NULL)
+    return WEFT_ENOMEM;
+  opt->i = v != 0;
+  return 0;
+}
+
+int weft__opts_add_str(weft_opts_t *o, const char *name, const char *v,
+                       int line) {
+  weft__opt_t *opt = weft__opts_push(o, name, WEFT__OPT_STR, line);
+  if (opt == NULL)
+    return WEFT_ENOMEM;
+  opt->s = strdup(v);
+  return opt->s == NULL ? WEFT_ENOMEM : 0;
+}
+
+void weft__opts_check_unused(weft_opts_t *o) {
+  size_t i;
+
+  for (i = 0; i < o->n; i++)
+    if (!o->v[i].used)
+      weft__opts_fail(o, o->v[i].line, "unknown option \"%s\"", o->v[i].name);
+}
+
+size_t weft__opts_nerrors(const weft_opts_t *o) { return o->nerrors; }
+
+const char *weft__opts_error(const weft_opts_t *o, size_t i) {
+  return i < o->nerrors ? o->errors[i] : NULL;
+}
+
+const char *weft_opts_plugin_name(const weft_opts_t *o) { return o->plugin; }
+
+/* Finds an option and marks it known.  The last occurrence wins. */
+static weft__opt_t *weft__opts_find(weft_opts_t *o, const char *name) {
+  weft__opt_t *found = NULL;
+  size_t i;
+
+  for (i = 0; i < o->n; i++)
+    if (strcmp(o->v[i].name, name) == 0) {
+      o->v[i].used = 1;
+      found = &o->v[i];
+    }
+  return found;
+}
+
+static int weft__opts_wrong_type(weft_opts_t *o, weft__opt_t *opt,
+                                 const char *want) {
+  weft__opts_fail(o, opt->line, "option \"%s\" must be %s, not %s", opt->name,
+                  want, weft__opt_type_names[opt->type]);
+  return WEFT_EINVAL;
+}
+
+int weft_opt_error(weft_opts_t *o, const char *name, const char *fmt, ...) {
+  weft__opt_t *opt = name ? weft__opts_find(o, name) : NULL;
+  char msg[512];
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (opt != NULL)
+    weft__opts_fail(o, opt->line, "option \"%s\": %s", name, msg);
+  else if (name != NULL)
+    weft__opts_fail(o, 0, "option \"%s\": %s", name, msg);
+  else
+    weft__opts_fail(o, 0, "%s", msg);
+  return WEFT_EINVAL;
+}
+
+int weft_opt_int(weft_opts_t *o, const char *name, int64_t def, int64_t min,
+                 int64_t max, int64_t *out) {
+  weft__opt_t *opt = weft__opts_find(o, name);
+
+  if (opt == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (opt->type != WEFT__OPT_INT)
+    return weft__opts_wrong_type(o, opt, "an integer");
+  if (opt->i < min || opt->i > max) {
+    weft__opts_fail(o, opt->line,
+                    "option \"%s\" = %" PRId64 " is out of range [%" PRId64
+                    ", %" PRId64 "]",
+                    name, opt->i, min, max);
+    return WEFT_EINVAL;
+  }
+  *out = opt->i;
+  return 0;
+}
+
+int weft_opt_bool(weft_opts_t *o, const char *name, int def, int *out) {
+  weft__opt_t *opt = weft__opts_find(o, name);
+
+  if (opt == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (opt->type != WEFT__OPT_BOOL)
+    return weft__opts_wrong_type(o, opt, "true or false");
+  *out = (int)opt->i;
+  return 0;
+}
+
+int weft_opt_str(weft_opts_t *o, const char *name, const char *def,
+                 const char **out) {
+  weft__opt_t *opt = weft__opts_find(o, name);
+
+  if (opt == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (opt->type != WEFT__OPT_STR)
+    return weft__opts_wrong_type(o, opt, "a string");
+  *out = opt->s;
+  return 0;
+}
+
+/* Parses "123" + optional unit; mult_for() maps a unit to a multiplier. */
+static int weft__parse_unit(const char *s, uint64_t *out,
+                            uint64_t (*mult_for)(const char *unit),
+                            int need_unit) {
+  uint64_t v = 0, mult;
+  const char *p = s;
+
+  while (isspace((unsigned char)*p))
+    p++;
+  if (!isdigit((unsigned char)*p))
+    return WEFT_EINVAL;
+  while (isdigit((unsigned char)*p)) {
+    unsigned d = (unsigned)(*p - '0');
+    if (v > (UINT64_MAX - d) / 10)
+      return WEFT_EINVAL; /* overflow */
+    v = v * 10 + d;
+    p++;
+  }
+  if (*p == '\0' && need_unit)
+    return WEFT_EINVAL;
+  mult = mult_for(p);
+  if (mult == 0)
+    return WEFT_EINVAL;
+  if (v != 0 && mult > UINT64_MAX / v)
+    return WEFT_EINVAL;
+  *out = v * mult;
+  return 0;
+}
+
+static uint64_t weft__size_mult(const char *u) {
+  if (*u == '\0' || strcmp(u, "b") == 0 || strcmp(u, "B") == 0)
+    return 1;
+  if (strcmp(u, "k") == 0 || strcmp(u, "K") == 0 || strcmp(u, "KiB") == 0 ||
+      strcmp(u, "kb") == 0 || strcmp(u, "KB") == 0)
+    return 1024;
+  if (strcmp(u, "m") == 0 || strcmp(u, "M") == 0 || strcmp(u, "MiB") == 0 ||
+      strcmp(u, "mb") == 0 || strcmp(u, "MB") == 0)
+    return 1024 * 1024;
+  if (strcmp(u, "g") == 0 || strcmp(u, "G") == 0 || strcmp(u, "GiB") == 0 ||
+      strcmp(u, "gb") == 0 || strcmp(u, "GB") == 0)
+    return 1024 * 1024 * 1024;
+  return 0;
+}
+
+static uint64_t weft__duration_mult(const char *u) {
+  if (strcmp(u, "ms") == 0)
+    return 1;
+  if (strcmp(u, "s") == 0)
+    return 1000;
+  if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0)
+    return 60 * 1000;
+  if (strcmp(u, "h") == 0)
+    return 60 * 60 * 1000;
+  return 0;
+}
+
+int weft__parse_size(const char *s, uint64_t *out) {
+  return weft__parse_unit(s, out, weft__size_mult, 0);
+}
+
+int weft__parse_duration(const char *s, uint64_t *out_ms) {
+  return weft__parse_unit(s, out_ms, weft__duration_mult, 1);
+}
+
+int weft_opt_size(weft_opts_t *o, const char *name, uint64_t def, uint64_t min,
+                  uint64_t max, uint64_t *out) {
+  weft__opt_t *opt = weft__opts_find(o, name);
+  uint64_t v;
+
+  if (opt == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (opt->type == WEFT__OPT_INT) {
+    if (opt->i < 0) {
+      weft__opts_fail(o, opt->line, "option \"%s\" must not be negative", name);
+      return WEFT_EINVAL;
+    }
+    v = (uint64_t)opt->i;
+  } else if (opt->type == WEFT__OPT_STR) {
+    if (weft__parse_size(opt->s, &v) != 0) {
+      weft__opts_fail(o, opt->line,
+                      "option \"%s\" = \"%s\" is not a size (like 512, 64k, "
+                      "8M, 1G)",
+                      name, opt->s);
+      return WEFT_EINVAL;
+    }
+  } else {
+    return weft__opts_wrong_type(o, opt, "a size");
+  }
+  if (v < min || v > max) {
+    weft__opts_fail(o, opt->line,
+                    "option \"%s\" = %" PRIu64 " is out of range [%" PRIu64
+                    ", %" PRIu64 "]",
+                    name, v, min, max);
+    return WEFT_EINVAL;
+  }
+  *out = v;
+  return 0;
+}
+
+int weft_opt_duration(weft_opts_t *o, const char *name, uint64_t def_ms,
+                      uint64_t min_ms, uint64_t max_ms, uint64_t *out_ms) {
+  weft__opt_t *opt = weft__opts_find(o, name);
+  uint64_t v;
+
+  if (opt == NULL) {
+    *out_ms = def_ms;
+    return 0;
+  }
+  if (opt->type == WEFT__OPT_INT) {
+    if (opt->i < 0 || (uint64_t)opt->i > UINT64_MAX / 1000) {
+      weft__opts_fail(o, opt->line, "option \"%s\" is out of range", name);
+      return WEFT_EINVAL;
+    }
+    v = (uint64_t)opt->i * 1000;
+  } else if (opt->type == WEFT__OPT_STR) {
+    if (weft__parse_duration(opt->s, &v) != 0) {
+      weft__opts_fail(o, opt->line,
+                      "option \"%s\" = \"%s\" is not a duration (like 250ms, "
+                      "30s, 5m, 1h)",
+                      name, opt->s);
+      return WEFT_EINVAL;
+    }
+  } else {
+    return weft__opts_wrong_type(o, opt, "a duration");
+  }
+  if (v < min_ms || v > max_ms) {
+    weft__opts_fail(o, opt->line,
+                    "option \"%s\" = %" PRIu64 "ms is out of range [%" PRIu64
+                    "ms, %" PRIu64 "ms]",
+                    name, v, min_ms, max_ms);
+    return WEFT_EINVAL;
+  }
+  *out_ms = v;
+  return 0;
+}

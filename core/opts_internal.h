@@ -1,0 +1,37 @@
+/* Building plugin options from the configuration (the engine's side). */
+#ifndef WEFT_CORE_OPTS_INTERNAL_H
+#define WEFT_CORE_OPTS_INTERNAL_H
+
+#include <weft/opts.h>
+
+/*
+ * kind ("codec"/"handler") and plugin name appear in messages; origin is the
+ * config file name.  Errors are collected in the object, each formatted as
+ * "origin:line: KIND "NAME": message".
+ */
+weft_opts_t *weft__opts_new(const char *kind, const char *plugin,
+                            const char *origin);
+void weft__opts_free(weft_opts_t *opts);
+
+/* Values as the config gave them; `line` is the option's line in origin. */
+int weft__opts_add_int(weft_opts_t *opts, const char *name, int64_t v, int line);
+int weft__opts_add_float(weft_opts_t *opts, const char *name, double v, int line);
+int weft__opts_add_bool(weft_opts_t *opts, const char *name, int v, int line);
+int weft__opts_add_str(weft_opts_t *opts, const char *name, const char *v,
+                       int line);
+/* Records an error that is not about one option's value (e.g. a nested group). */
+void weft__opts_fail(weft_opts_t *opts, int line, const char *fmt, ...)
+    WEFT_PRINTF(3, 4);
+
+/* Records an "unknown option" error for each option nobody asked for. */
+void weft__opts_check_unused(weft_opts_t *opts);
+
+/* Number of errors recorded, and the i-th message. */
+size_t weft__opts_nerrors(const weft_opts_t *opts);
+const char *weft__opts_error(const weft_opts_t *opts, size_t i);
+
+/* Parsers shared with the engine's own settings.  0 or WEFT_EINVAL. */
+int weft__parse_size(const char *s, uint64_t *out);
+int weft__parse_duration(const char *s, uint64_t *out_ms);
+
+#endif /* WEFT_CORE_OPTS_INTERNAL_H */

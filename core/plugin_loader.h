@@ -1,0 +1,61 @@
+/*
+ * The plugin loader: finds a plugin by name or path, opens it with libltdl,
+ * and validates its descriptor before any of its code runs.  Main thread
+ * only.  Plugins are shared by every listener that names them (refcounted).
+ */
+#ifndef WEFT_CORE_PLUGIN_LOADER_H
+#define WEFT_CORE_PLUGIN_LOADER_H
+
+#include <stdio.h>
+
+#include <weft/codec.h>
+#include <weft/handler.h>
+#include <weft/plugin.h>
+
+#include "list.h"
+
+typedef struct weft__plugin {
+  weft__list_t node;
+  char *name;  /* the descriptor's name */
+  char *file;  /* absolute path, or "built-in" */
+  void *handle; /* lt_dlhandle */
+  const weft_plugin_t *desc;
+  uint32_t kind;
+  /* Copies of the vtable sized as this weft knows it: members a plugin
+   * built for an older minor lacks stay NULL, newer ones are ignored. */
+  weft_codec_vtable_t codec;
+  weft_handler_vtable_t handler;
+  int refs;
+} weft__plugin_t;
+
+typedef struct weft__plugins {
+  weft__list_t loaded;
+  const char *const *search; /* plugin_path */
+  size_t nsearch;
+  const char *libdir; /* the install directory, searched last */
+} weft__plugins_t;
+
+/* Starts libltdl (refcounted).  0 or WEFT_EPLUGIN. */
+int weft__plugins_init(weft__plugins_t *reg, const char *const *search,
+                       size_t nsearch, const char *libdir);
+/* Unloads what is left and stops libltdl. */
+void weft__plugins_destroy(weft__plugins_t *reg);
+
+/*
+ * Loads a plugin by name (searching plugin_path, the built-ins, then the
+ * install directory) or by path, and checks it is of the wanted kind.
+ * Returns it with a reference taken, or NULL with a message in err naming
+ * the file and the reason.
+ */
+weft__plugin_t *weft__plugin_load(weft__plugins_t *reg, const char *name,
+                                  const char *path, uint32_t kind, char *err,
+                                  size_t errlen);
+void weft__plugin_release(weft__plugins_t *reg, weft__plugin_t *p);
+
+/*
+ * Writes a line per loadable plugin (built-ins, then *.so files in the
+ * search directories) to out; returns how many files failed to load.
+ */
+int weft__plugins_list(weft__plugins_t *reg, FILE *out);
+
+#endif /* WEFT_CORE_PLUGIN_LOADER_H */

@@ -1,0 +1,184 @@
+/*
+ * A worker: one thread, one loop, its own bound copy of every listener and
+ * the connections those accept.  Other threads reach it only through its
+ * async handle (stop requests).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Granularity of linger and shutdown-grace deadlines. */
+#define WEFT__TICK_MS 100
+
+static void weft__worker_check_cb(uv_check_t *h) {
+  weft__worker_flush_all(h->data);
+}
+
+static void weft__worker_close_handles(weft__worker_t *w) {
+  size_t i;
+
+  for (i = 0; i < w->nlsn; i++)
+    weft__listener_close(&w->lsn[i]);
+  uv_mutex_lock(&w->e->lock);
+  w->alive = 0;
+  uv_mutex_unlock(&w->e->lock);
+  if (!uv_is_closing((uv_handle_t *)&w->async))
+    uv_close((uv_handle_t *)&w->async, NULL);
+  if (!uv_is_closing((uv_handle_t *)&w->check))
+    uv_close((uv_handle_t *)&w->check, NULL);
+  if (!uv_is_closing((uv_handle_t *)&w->timer))
+    uv_close((uv_handle_t *)&w->timer, NULL);
+}
+
+void weft__worker_conn_gone(weft__worker_t *w) {
+  if (w->stop_seen && w->nconns == 0)
+    weft__worker_close_handles(w);
+}
+
+static void weft__worker_tick(uv_timer_t *t) {
+  weft__worker_t *w = t->data;
+  uint64_t now = uv_now(&w->loop);
+  weft__list_t *n, *next;
+  weft_conn_t *c;
+
+  for (n = w->lingering.next; n != &w->lingering; n = next) {
+    next = n->next;
+    c = WEFT__CONTAINER_OF(n, weft_conn_t, linger);
+    if (c->linger_deadline <= now)
+      weft__conn_close(c, c->close_reason, "peer did not close in time", 1);
+  }
+  if (w->stop_seen && now >= w->grace_deadline && w->nconns > 0) {
+    weft_log(WEFT_LOG_WARN,
+             "worker %d: shutdown grace expired, closing %zu connections",
+             w->id, w->nconns);
+    for (n = w->conns.next; n != &w->conns; n = n->next)
+      weft__conn_close(WEFT__CONTAINER_OF(n, weft_conn_t, node), WEFT_ESHUTDOWN,
+                       "shutdown grace expired", 1);
+  }
+  if (!w->stop_seen && weft__list_empty(&w->lingering))
+    uv_timer_stop(t);
+}
+
+static void weft__worker_arm(weft__worker_t *w) {
+  if (!uv_is_active((uv_handle_t *)&w->timer))
+    uv_timer_start(&w->timer, weft__worker_tick, WEFT__TICK_MS, WEFT__TICK_MS);
+}
+
+void weft__worker_linger(weft__worker_t *w, weft_conn_t *c) {
+  uint64_t ms = WEFT__LINGER_MS;
+
+  if (w->stop_seen && w->e->config->shutdown_grace_ms < ms)
+    ms = w->e->config->shutdown_grace_ms;
+  c->linger_deadline = uv_now(&w->loop) + ms;
+  weft__list_push(&w->lingering, &c->linger);
+  weft__worker_arm(w);
+}
+
+static void weft__worker_stop(weft__worker_t *w, int how) {
+  weft__list_t *n, *next;
+  weft_conn_t *c;
+  size_t i;
+
+  if (how <= w->stop_seen)
+    return;
+  if (w->stop_seen == 0) {
+    w->grace_deadline = uv_now(&w->loop) + w->e->config->shutdown_grace_ms;
+    for (i = 0; i < w->nlsn; i++)
+      weft__listener_close(&w->lsn[i]);
+  }
+  w->stop_seen = how;
+  for (n = w->conns.next; n != &w->conns; n = next) {
+    next = n->next;
+    c = WEFT__CONTAINER_OF(n, weft_conn_t, node);
+    if (how == 2) {
+      weft__conn_close(c, WEFT_ESHUTDOWN, "forced stop", 1);
+      continue;
+    }
+    if (c->flags & WEFT__C_CLOSING)
+      continue;
+    if ((c->flags & WEFT__C_OPEN) && c->wl->hvt->on_shutdown != NULL)
+      c->wl->hvt->on_shutdown(c);
+    /* A connection held back by backpressure still owes replies to the
+     * frames it has: it closes once it has drained them (conn_resume). */
+    if (!(c->flags & (WEFT__C_PAUSED | WEFT__C_CLOSING)))
+      weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
+  }
+  if (w->nconns == 0)
+    weft__worker_close_handles(w);
+  else
+    weft__worker_arm(w);
+}
+
+static void weft__worker_async_cb(uv_async_t *a) {
+  weft__worker_t *w = a->data;
+  int req;
+
+  uv_mutex_lock(&w->e->lock);
+  req = w->e->stop_req;
+  uv_mutex_unlock(&w->e->lock);
+  if (req > w->stop_seen)
+    weft__worker_stop(w, req);
+}
+
+int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
+  int r;
+
+  memset(w, 0, sizeof(*w));
+  w->e = e;
+  w->id = id;
+  weft__list_init(&w->conns);
+  weft__list_init(&w->dirty);
+  weft__list_init(&w->lingering);
+  w->scratch = malloc(WEFT__SCRATCH_SIZE);
+  if (w->scratch == NULL)
+    return WEFT_ENOMEM;
+  r = uv_loop_init(&w->loop);
+  if (r != 0) {
+    free(w->scratch);
+    w->scratch = NULL;
+    return WEFT_EIO;
+  }
+  w->loop.data = w;
+  uv_async_init(&w->loop, &w->async, weft__worker_async_cb);
+  w->async.data = w;
+  uv_check_init(&w->loop, &w->check);
+  w->check.data = w;
+  uv_check_start(&w->check, weft__worker_check_cb);
+  uv_unref((uv_handle_t *)&w->check);
+  uv_timer_init(&w->loop, &w->timer);
+  w->timer.data = w;
+  w->alive = 1;
+  return 0;
+}
+
+static void weft__worker_main(void *arg) {
+  weft__worker_t *w = arg;
+
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+}
+
+int weft__worker_start(weft__worker_t *w) {
+  if (uv_thread_create(&w->thread, weft__worker_main, w) != 0)
+    return WEFT_EIO;
+  w->thread_started = 1;
+  return 0;
+}
+
+void weft__worker_wake(weft__worker_t *w) {
+  uv_mutex_lock(&w->e->lock);
+  if (w->alive)
+    uv_async_send(&w->async);
+  uv_mutex_unlock(&w->e->lock);
+}
+
+void weft__worker_teardown(weft__worker_t *w) {
+  if (w->scratch == NULL)
+    return;
+  weft__worker_close_handles(w);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&w->loop);
+  free(w->scratch);
+  w->scratch = NULL;
+  weft__buf_free(&w->stage);
+}

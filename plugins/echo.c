@@ -1,0 +1,20 @@
+/* echo: sends every frame back through the listener's codec. */
+#include <weft/weft.h>
+
+static int echo_on_frame(weft_conn_t *conn, const uint8_t *frame, size_t len) {
+  /* A failed send (codec error, out of memory) closes with that reason. */
+  return weft_conn_send(conn, frame, len);
+}
+
+static const weft_handler_vtable_t echo_vtable = {
+    sizeof(weft_handler_vtable_t),
+    NULL, /* create: no options */
+    NULL, /* destroy */
+    NULL, /* on_open */
+    echo_on_frame,
+    NULL, /* on_writable: echo produces nothing on its own */
+    NULL, /* on_close */
+    NULL, /* on_shutdown */
+};
+
+WEFT_HANDLER_PLUGIN("echo", "1.0", &echo_vtable);

@@ -1,0 +1,394 @@
+/* Helpers for codec unit tests.  See codec_util.h. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec_util.h"
+#include "opts_internal.h"
+
+int cu_codec_open(cu_codec_t *c, const weft_plugin_t *p, const cu_opt_t *opts) {
+  weft_opts_t *o;
+  size_t i, n;
+  int line;
+
+  memset(c, 0, sizeof(*c));
+  c->plugin = p;
+  c->vt = p->vtable;
+  assert_non_null(c->vt);
+
+  o = weft__opts_new(weft_plugin_kind_name(p->kind), p->name, CU_ORIGIN);
+  assert_non_null(o);
+  for (i = 0; opts != NULL && opts[i].type != CU_OPT_END; i++) {
+    line = (int)i + 1;
+    switch (opts[i].type) {
+    case CU_OPT_INT:
+      assert_int_equal(weft__opts_add_int(o, opts[i].name, opts[i].i, line), 0);
+      break;
+    case CU_OPT_BOOL:
+      assert_int_equal(
+          weft__opts_add_bool(o, opts[i].name, (int)opts[i].i, line), 0);
+      break;
+    case CU_OPT_STR:
+      assert_int_equal(weft__opts_add_str(o, opts[i].name, opts[i].s, line),
+                       0);
+      break;
+    case CU_OPT_FLOAT:
+      assert_int_equal(
+          weft__opts_add_float(o, opts[i].name, opts[i].f, line), 0);
+      break;
+    default:
+      fail_msg("bad option type in test table");
+    }
+  }
+
+  c->rc = c->vt->create != NULL ? c->vt->create(o, &c->state) : 0;
+  /* An error must be both returned and recorded, never one alone. */
+  if (c->rc != 0)
+    assert_true(weft__opts_nerrors(o) > 0 || c->rc == WEFT_ENOMEM);
+  else
+    assert_int_equal(weft__opts_nerrors(o), 0);
+  /* The engine reports unknown options only for a create() that worked;
+   * for the tests, a failed create must still have asked for its options,
+   * so check either way. */
+  weft__opts_check_unused(o);
+
+  n = weft__opts_nerrors(o);
+  c->nerrors = n;
+  for (i = 0; i < n; i++) {
+    size_t used = strlen(c->errors);
+    snprintf(c->errors + used, sizeof(c->errors) - used, "%s\n",
+             weft__opts_error(o, i));
+  }
+  weft__opts_free(o);
+
+  if (c->rc == 0 && n > 0) {
+    /* Created, but the engine would refuse the unknown options. */
+    if (c->vt->destroy != NULL)
+      c->vt->destroy(c->state);
+    c->state = NULL;
+    c->rc = WEFT_EINVAL;
+  }
+  return c->rc;
+}
+
+void cu_codec_close(cu_codec_t *c) {
+  if (c->rc == 0 && c->vt->destroy != NULL)
+    c->vt->destroy(c->state);
+  c->state = NULL;
+}
+
+int cu_codec_error_has(const cu_codec_t *c, ...) {
+  const char *line = c->errors;
+  const char *end, *s;
+  va_list ap;
+  int all;
+
+  while (*line != '\0') {
+    end = strchr(line, '\n');
+    if (end == NULL)
+      end = line + strlen(line);
+    all = 1;
+    va_start(ap, c);
+    while ((s = va_arg(ap, const char *)) != NULL) {
+      const char *hit = strstr(line, s);
+      if (hit == NULL || hit + strlen(s) > end)
+        all = 0;
+    }
+    va_end(ap);
+    if (all)
+      return 1;
+    line = *end ? end + 1 : end;
+  }
+  return 0;
+}
+
+uint64_t cu_rand(uint64_t *seed) {
+  uint64_t z = (*seed += 0x9e3779b97f4a7c15ull);
+
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+void cu_rand_bytes(uint64_t *seed, uint8_t *p, size_t len) {
+  size_t i;
+
+  for (i = 0; i < len; i++)
+    p[i] = (uint8_t)cu_rand(seed);
+}
+
+static void *cu_grow(void *p, size_t *cap, size_t want, size_t size) {
+  size_t n = *cap ? *cap : 16;
+
+  if (want <= *cap)
+    return p;
+  while (n < want)
+    n *= 2;
+  p = realloc(p, n * size);
+  assert_non_null(p);
+  *cap = n;
+  return p;
+}
+
+typedef struct {
+  cu_result_t *r;
+  int stop_each;
+} cu_sink_t;
+
+static int cu_on_frame(void *arg, const uint8_t *frame, size_t len) {
+  cu_sink_t *k = arg;
+  cu_result_t *r = k->r;
+  size_t cap;
+
+  if (len > 0)
+    assert_non_null(frame);
+  cap = r->cap_frames;
+  r->frame_off = cu_grow(r->frame_off, &cap, r->nframes + 1, sizeof(size_t));
+  cap = r->cap_frames;
+  r->frame_len = cu_grow(r->frame_len, &cap, r->nframes + 1, sizeof(size_t));
+  r->cap_frames = cap;
+  r->data = cu_grow(r->data, &r->cap_data, r->data_len + len + 1, 1);
+  if (len > 0)
+    memcpy(r->data + r->data_len, frame, len);
+  r->frame_off[r->nframes] = r->data_len;
+  r->frame_len[r->nframes] = len;
+  r->data_len += len;
+  r->nframes++;
+  return k->stop_each;
+}
+
+/* Decodes everything a stopped feed left behind, one frame at a time. */
+static int cu_drain(weft__framer_t *f, int rc, cu_sink_t *k) {
+  while (rc == 1)
+    rc = weft__framer_resume(f, cu_on_frame, k);
+  return rc;
+}
+
+/* Size of the next read for this split. */
+static size_t cu_next_chunk(const cu_split_t *s, uint64_t *seed, size_t done,
+                            size_t len) {
+  size_t left = len - done;
+  size_t n;
+
+  switch (s->kind) {
+  case CU_BYTES:
+    return 1;
+  case CU_AT:
+    if (done < s->arg && s->arg < len)
+      return (size_t)s->arg - done;
+    return left;
+  case CU_RANDOM:
+    /* Mostly small reads, sometimes large ones. */
+    n = (cu_rand(seed) & 3) != 0 ? 1 + cu_rand(seed) % 16
+                                 : 1 + cu_rand(seed) % (left + 1);
+    return n < left ? n : left;
+  case CU_WHOLE:
+  default:
+    return left;
+  }
+}
+
+void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
+            cu_split_t split, int at_eof, cu_result_t *r) {
+  weft__framer_t f;
+  cu_sink_t k;
+  uint8_t *scratch, *base;
+  size_t scratch_len, done, chunk, avail, n;
+  uint64_t seed = split.arg;
+  int rc = 0;
+
+  memset(r, 0, sizeof(*r));
+  k.r = r;
+  k.stop_each = split.stop_each;
+  /* A scratch buffer as big as the input, so CU_WHOLE is really one read. */
+  scratch_len = len > 16 ? len : 16;
+  scratch = malloc(scratch_len);
+  assert_non_null(scratch);
+
+  weft__framer_init(&f, c->vt, c->state, NULL, NULL);
+  done = 0;
+  while (done < len && rc == 0) {
+    chunk = cu_next_chunk(&split, &seed, done, len);
+    /* One read of `chunk` bytes may take several buffers' worth. */
+    while (chunk > 0 && rc == 0) {
+      avail = weft__framer_read_buf(&f, scratch, scratch_len, &base);
+      assert_true(avail > 0);
+      n = chunk < avail ? chunk : avail;
+      memcpy(base, in + done, n);
+      done += n;
+      chunk -= n;
+      r->reads++;
+      rc = cu_drain(&f, weft__framer_feed(&f, base, n, cu_on_frame, &k), &k);
+      if (rc == 0 && weft__framer_pending(&f) > r->max_pending)
+        r->max_pending = weft__framer_pending(&f);
+    }
+  }
+  if (rc == 0 && at_eof) {
+    do
+      rc = weft__framer_eof(&f, cu_on_frame, &k);
+    while (rc == 1);
+    r->error_at_eof = rc != 0;
+  }
+  assert_true(rc <= 0);
+  if (rc < 0) {
+    /* The framer's return, its error field and its reason agree. */
+    assert_int_equal(rc, f.error);
+    assert_non_null(f.reason);
+    r->error = f.error;
+    r->error_offset = f.error_offset;
+    r->reason = f.reason;
+  }
+  r->delivered = f.frames;
+  assert_int_equal(r->delivered, r->nframes);
+  weft__framer_free(&f);
+  free(scratch);
+}
+
+void cu_result_free(cu_result_t *r) {
+  free(r->frame_off);
+  free(r->frame_len);
+  free(r->data);
+  memset(r, 0, sizeof(*r));
+}
+
+void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
+                    const char *what) {
+  size_t i;
+  int same = a->nframes == b->nframes && a->error == b->error &&
+             a->error_offset == b->error_offset &&
+             a->error_at_eof == b->error_at_eof &&
+             (a->reason == b->reason ||
+              (a->reason && b->reason && strcmp(a->reason, b->reason) == 0));
+
+  for (i = 0; same && i < a->nframes; i++)
+    same = a->frame_len[i] == b->frame_len[i] &&
+           memcmp(a->data + a->frame_off[i], b->data + b->frame_off[i],
+                  a->frame_len[i]) == 0;
+  if (!same)
+    fail_msg("%s: %zu frames, error %d at %llu (%s)%s; whole: %zu frames, "
+             "error %d at %llu (%s)%s",
+             what, b->nframes, b->error, (unsigned long long)b->error_offset,
+             b->reason ? b->reason : "-", b->error_at_eof ? " at eof" : "",
+             a->nframes, a->error, (unsigned long long)a->error_offset,
+             a->reason ? a->reason : "-", a->error_at_eof ? " at eof" : "");
+}
+
+void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
+                     size_t split_max, int at_eof, cu_result_t *whole) {
+  static const uint64_t seeds[] = {1, 2, 3, 42, 0xdeadbeef, 2024};
+  cu_split_t s;
+  cu_result_t r;
+  char what[64];
+  size_t i;
+
+  memset(&s, 0, sizeof(s));
+  s.kind = CU_WHOLE;
+  cu_run(c, in, len, s, at_eof, whole);
+
+  s.kind = CU_BYTES;
+  cu_run(c, in, len, s, at_eof, &r);
+  cu_assert_same(whole, &r, "byte by byte");
+  cu_result_free(&r);
+
+  s.stop_each = 1;
+  cu_run(c, in, len, s, at_eof, &r);
+  cu_assert_same(whole, &r, "byte by byte, stopping after each frame");
+  cu_result_free(&r);
+
+  s.kind = CU_WHOLE;
+  cu_run(c, in, len, s, at_eof, &r);
+  cu_assert_same(whole, &r, "whole, stopping after each frame");
+  cu_result_free(&r);
+  s.stop_each = 0;
+
+  if (len <= split_max) {
+    s.kind = CU_AT;
+    for (i = 1; i < len; i++) {
+      s.arg = i;
+      cu_run(c, in, len, s, at_eof, &r);
+      snprintf(what, sizeof(what), "split at %zu", i);
+      cu_assert_same(whole, &r, what);
+      cu_result_free(&r);
+    }
+  }
+
+  s.kind = CU_RANDOM;
+  for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+    s.arg = seeds[i];
+    s.stop_each = (int)(i & 1);
+    cu_run(c, in, len, s, at_eof, &r);
+    snprintf(what, sizeof(what), "random chunks, seed %llu%s",
+             (unsigned long long)seeds[i], s.stop_each ? ", stopping" : "");
+    cu_assert_same(whole, &r, what);
+    cu_result_free(&r);
+  }
+}
+
+void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
+                     size_t len) {
+  if (i >= r->nframes)
+    fail_msg("frame %zu missing: only %zu frames", i, r->nframes);
+  if (r->frame_len[i] != len ||
+      (len > 0 && memcmp(r->data + r->frame_off[i], data, len) != 0))
+    fail_msg("frame %zu: got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", i,
+             r->frame_len[i], (int)(r->frame_len[i] < 64 ? r->frame_len[i] : 64),
+             (const char *)(r->data + r->frame_off[i]), len,
+             (int)(len < 64 ? len : 64), (const char *)data);
+}
+
+static int cu_hexval(char ch) {
+  if (ch >= '0' && ch <= '9')
+    return ch - '0';
+  if (ch >= 'a' && ch <= 'f')
+    return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F')
+    return ch - 'A' + 10;
+  return -1;
+}
+
+uint8_t *cu_hex(const char *hex, size_t *len) {
+  size_t n = 0;
+  uint8_t *out = malloc(strlen(hex) + 1);
+  const char *p = hex;
+  int hi, lo;
+
+  assert_non_null(out);
+  while (*p != '\0') {
+    if (*p == ' ') {
+      p++;
+    } else if (*p == '\'') {
+      for (p++; *p != '\0' && *p != '\''; p++)
+        out[n++] = (uint8_t)*p;
+      if (*p != '\'')
+        fail_msg("unterminated quote in hex vector \"%s\"", hex);
+      p++;
+    } else {
+      hi = cu_hexval(p[0]);
+      lo = hi < 0 ? -1 : cu_hexval(p[1]);
+      if (lo < 0)
+        fail_msg("bad hex vector \"%s\" at \"%s\"", hex, p);
+      out[n++] = (uint8_t)(hi << 4 | lo);
+      p += 2;
+    }
+  }
+  *len = n;
+  return out;
+}
+
+int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
+              weft__buf_t *out) {
+  weft_codec_ctx_t ctx;
+  weft_out_t o;
+
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.vt = c->vt;
+  ctx.state = c->state;
+  o.buf = out;
+  return c->vt->encode(&ctx, frame, len, &o);
+}

@@ -1,0 +1,514 @@
+/* Unit tests for the `length` codec, driven through the real framer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec_util.h"
+
+extern const weft_plugin_t length_LTX_weft_plugin;
+
+#define PLUGIN (&length_LTX_weft_plugin)
+#define MAXF 8
+
+/* Header widths and orders every test goes through. */
+static const int sizes[] = {1, 2, 4, 8};
+static const char *const orders[] = {"big", "little"};
+
+typedef struct {
+  int length_size;        /* 0: default (4) */
+  const char *byte_order; /* NULL: default (big) */
+  const char *max_frame;  /* NULL: default (8M) */
+  const char *in;         /* hex, see cu_hex() */
+  const char *frames[MAXF]; /* hex */
+  int error;
+  uint64_t offset;
+  int at_eof;
+} vector_t;
+
+#define NOERR 0, 0, 0
+
+static const vector_t vectors[] = {
+    /* Defaults: 4-byte big-endian header. */
+    {0, NULL, NULL, "", {NULL}, NOERR},
+    {0, NULL, NULL, "00000000", {""}, NOERR}, /* empty is a frame */
+    {0, NULL, NULL, "00000003 'abc'", {"'abc'"}, NOERR},
+    {0, NULL, NULL, "00000003 'abc' 00000000 00000001 'x'",
+     {"'abc'", "", "'x'"}, NOERR},
+    {0, NULL, NULL, "00000000 00000000 00000000", {"", "", ""}, NOERR},
+    {0, NULL, NULL, "00000004 00000000", {"00000000"}, NOERR},
+    /* Truncated at EOF: no frame, an error where the frame began. */
+    {0, NULL, NULL, "00", {NULL}, WEFT_ETRUNC, 0, 1},
+    {0, NULL, NULL, "000000", {NULL}, WEFT_ETRUNC, 0, 1},
+    {0, NULL, NULL, "00000003 'ab'", {NULL}, WEFT_ETRUNC, 0, 1},
+    {0, NULL, NULL, "00000001 'a' 0000", {"'a'"}, WEFT_ETRUNC, 5, 1},
+    {0, NULL, NULL, "00000001 'a' 00000002 'b'", {"'a'"}, WEFT_ETRUNC, 5, 1},
+    /* Over the default 8M, from the header alone, no EOF needed.
+     * 8M - 4 is exactly the limit: accepted (then truncated here). */
+    {0, NULL, NULL, "007ffffc 'abc'", {NULL}, WEFT_ETRUNC, 0, 1},
+    {0, NULL, NULL, "007ffffd", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {0, NULL, NULL, "00800000 'abc'", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {0, NULL, NULL, "ffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {0, NULL, NULL, "80000000", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {0, NULL, NULL, "fffffffc", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {0, NULL, NULL, "00000001 'a' ffffffff 'zzzz'", {"'a'"}, WEFT_EMSGSIZE, 5,
+     0},
+    /* Little-endian. */
+    {4, "little", NULL, "03000000 'abc' 00000000", {"'abc'", ""}, NOERR},
+    {4, "little", NULL, "fcff7f00", {NULL}, WEFT_ETRUNC, 0, 1},
+    {4, "little", NULL, "fdff7f00", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {4, "little", NULL, "ffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {4, "little", NULL, "00000080", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    /* One byte. */
+    {1, NULL, NULL, "03 'abc' 00 01 00", {"'abc'", "", "00"}, NOERR},
+    {1, "little", NULL, "02 'ab' 01", {"'ab'"}, WEFT_ETRUNC, 3, 1},
+    /* Two bytes. */
+    {2, NULL, NULL, "0003 'abc' 0000", {"'abc'", ""}, NOERR},
+    {2, "little", NULL, "0300 'abc' 0100 'z'", {"'abc'", "'z'"}, NOERR},
+    {2, "little", NULL, "0003 'abc'", {NULL}, WEFT_ETRUNC, 0, 1}, /* 768 */
+    /* Eight bytes: values that wrap when the header is added, that are
+     * negative as signed, or are simply huge, all refused from the header. */
+    {8, NULL, NULL, "0000000000000003 'abc'", {"'abc'"}, NOERR},
+    {8, NULL, NULL, "0000000000000000", {""}, NOERR},
+    {8, NULL, NULL, "00000000ffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "7fffffffffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "8000000000000000", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "ffffffffffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "fffffffffffffff8", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "fffffffffffffff7", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, NULL, "0000000100000000", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, "little", NULL, "0300000000000000 'abc'", {"'abc'"}, NOERR},
+    {8, "little", NULL, "ffffffffffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, "little", NULL, "0000000000000080", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, "little", NULL, "f8ffffffffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    /* The largest max_frame: still no wrap. */
+    {8, NULL, "1G", "000000003ffffff8", {NULL}, WEFT_ETRUNC, 0, 1},
+    {8, NULL, "1G", "000000003ffffff9", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, "1G", "fffffffffffffff8", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {8, NULL, "1G", "ffffffffffffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    /* A small max_frame: exactly it passes, one more fails, header first. */
+    {4, NULL, "10", "00000006 'abcdef'", {"'abcdef'"}, NOERR},
+    {4, NULL, "10", "00000007 'abcdefg'", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {4, NULL, "10", "00000002 'ab' 00000007", {"'ab'"}, WEFT_EMSGSIZE, 6, 0},
+    {4, NULL, "4", "00000000 00000000", {"", ""}, NOERR},
+    {4, NULL, "4", "00000001 'a'", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {1, NULL, "1", "00 00 01", {"", ""}, WEFT_EMSGSIZE, 2, 0},
+};
+
+static void open_length(cu_codec_t *c, int size, const char *order,
+                        const char *max_frame) {
+  cu_opt_t opts[4];
+  int n = 0;
+
+  memset(opts, 0, sizeof(opts));
+  if (size > 0) {
+    opts[n].type = CU_OPT_INT;
+    opts[n].name = "length_size";
+    opts[n++].i = size;
+  }
+  if (order != NULL) {
+    opts[n].type = CU_OPT_STR;
+    opts[n].name = "byte_order";
+    opts[n++].s = order;
+  }
+  if (max_frame != NULL) {
+    opts[n].type = CU_OPT_STR;
+    opts[n].name = "max_frame";
+    opts[n++].s = max_frame;
+  }
+  if (cu_codec_open(c, PLUGIN, opts) != 0)
+    fail_msg("length codec refused its options:\n%s", c->errors);
+}
+
+static void check_vector(const vector_t *v, size_t idx) {
+  cu_codec_t c;
+  cu_result_t r;
+  uint8_t *in, *want;
+  size_t len, want_len, i, n;
+
+  print_message("vector %zu: %s\n", idx, v->in);
+  open_length(&c, v->length_size, v->byte_order, v->max_frame);
+  in = cu_hex(v->in, &len);
+  for (n = 0; n < MAXF && v->frames[n] != NULL; n++)
+    ;
+
+  cu_check_splits(&c, in, len, 4096, 1, &r);
+  assert_int_equal(r.nframes, n);
+  for (i = 0; i < n; i++) {
+    want = cu_hex(v->frames[i], &want_len);
+    cu_assert_frame(&r, i, want, want_len);
+    free(want);
+  }
+  assert_int_equal(r.error, v->error);
+  assert_int_equal(r.error_offset, v->offset);
+  if (v->error != 0) {
+    assert_int_equal(r.error_at_eof, v->at_eof);
+    assert_non_null(r.reason);
+  }
+  cu_result_free(&r);
+
+  /* Without EOF: same frames; over-limit errors come all the same. */
+  cu_check_splits(&c, in, len, 4096, 0, &r);
+  assert_int_equal(r.nframes, n);
+  assert_int_equal(r.error, v->at_eof ? 0 : v->error);
+  if (!v->at_eof)
+    assert_int_equal(r.error_offset, v->offset);
+  cu_result_free(&r);
+
+  free(in);
+  cu_codec_close(&c);
+}
+
+static void test_vectors(void **unused) {
+  size_t i;
+
+  (void)unused;
+  for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
+    check_vector(&vectors[i], i);
+}
+
+/* Direct calls: the decode record is filled as codec.h says. */
+static void test_decode_record(void **unused) {
+  static const uint8_t hdr_only[] = {0, 0, 3, 0xe4};    /* 996 */
+  static const uint8_t too_big[] = {0, 0, 3, 0xe5};     /* 997 */
+  static const uint8_t frame[] = {0, 0, 0, 2, 'h', 'i', 0, 0};
+  cu_codec_t c;
+  weft_codec_ctx_t ctx;
+  weft_decode_t d;
+
+  (void)unused;
+  open_length(&c, 4, NULL, "1000");
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.vt = c.vt;
+  ctx.state = c.state;
+
+  /* A partial header: nothing known yet. */
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(c.vt->decode(&ctx, hdr_only, 3, &d), WEFT_DECODE_MORE);
+  assert_int_equal(d.need, 0);
+  assert_int_equal(d.scanned, 0);
+
+  /* A whole header: the engine is told the frame's full size. */
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(c.vt->decode(&ctx, hdr_only, 4, &d), WEFT_DECODE_MORE);
+  assert_int_equal(d.need, 1000);
+  assert_int_equal(d.scanned, 0);
+
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(c.vt->decode(&ctx, too_big, 4, &d), WEFT_DECODE_ERROR);
+  assert_int_equal(d.error, WEFT_EMSGSIZE);
+  assert_int_equal(d.consumed, 0);
+  assert_non_null(d.reason);
+  assert_non_null(strstr(d.reason, "max_frame"));
+
+  memset(&d, 0, sizeof(d));
+  d.scanned = 3; /* irrelevant to this codec */
+  assert_int_equal(c.vt->decode(&ctx, frame, sizeof(frame), &d),
+                   WEFT_DECODE_FRAME);
+  assert_ptr_equal(d.frame, frame + 4);
+  assert_int_equal(d.frame_len, 2);
+  assert_int_equal(d.consumed, 6);
+
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(c.vt->decode(&ctx, frame + 6, 2, &d), WEFT_DECODE_MORE);
+  memset(&d, 0, sizeof(d));
+  assert_int_equal(c.vt->decode_eof(&ctx, frame + 6, 2, &d),
+                   WEFT_DECODE_ERROR);
+  assert_int_equal(d.error, WEFT_ETRUNC);
+  assert_non_null(d.reason);
+
+  assert_null(c.vt->conn_init);
+  assert_null(c.vt->conn_free);
+  cu_codec_close(&c);
+}
+
+/* Exactly max_frame passes; one more is refused once the header is in,
+ * before any payload arrives, and the framer never held more than max. */
+static void test_limit(void **unused) {
+  enum { MAX = 1000 };
+  cu_codec_t c;
+  cu_split_t s;
+  cu_result_t r;
+  uint8_t in[MAX + 1];
+  size_t i;
+
+  (void)unused;
+  for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+    open_length(&c, 4, orders[i], "1000");
+    memset(in, 'p', sizeof(in));
+    /* 996 = 0x3e4 */
+    memcpy(in, i == 0 ? "\x00\x00\x03\xe4" : "\xe4\x03\x00\x00", 4);
+    cu_check_splits(&c, in, MAX, 0, 1, &r);
+    assert_int_equal(r.error, 0);
+    assert_int_equal(r.nframes, 1);
+    assert_int_equal(r.frame_len[0], MAX - 4);
+    cu_result_free(&r);
+
+    memset(&s, 0, sizeof(s));
+    s.kind = CU_BYTES;
+    cu_run(&c, in, MAX, s, 1, &r);
+    assert_true(r.max_pending <= MAX);
+    cu_result_free(&r);
+
+    /* 997: only the 4 header bytes are read, one at a time, no EOF. */
+    in[i == 0 ? 3 : 0] = 0xe5;
+    cu_run(&c, in, 4, s, 0, &r);
+    assert_int_equal(r.error, WEFT_EMSGSIZE);
+    assert_int_equal(r.error_offset, 0);
+    assert_int_equal(r.reads, 4);
+    assert_int_equal(r.nframes, 0);
+    cu_result_free(&r);
+    cu_codec_close(&c);
+  }
+}
+
+static void test_many_tiny(void **unused) {
+  cu_codec_t c;
+  cu_result_t r;
+  uint8_t in[1000 * 5], want;
+  size_t len = 0, i;
+
+  (void)unused;
+  open_length(&c, 2, "little", NULL);
+  for (i = 0; i < 1000; i++) {
+    if (i % 10 == 9) {
+      in[len++] = 0; /* an empty frame now and then */
+      in[len++] = 0;
+    } else {
+      in[len++] = 1;
+      in[len++] = 0;
+      in[len++] = (uint8_t)i;
+    }
+  }
+  cu_check_splits(&c, in, len, 0, 1, &r);
+  assert_int_equal(r.error, 0);
+  assert_int_equal(r.nframes, 1000);
+  for (i = 0; i < 1000; i++) {
+    want = (uint8_t)i;
+    cu_assert_frame(&r, i, &want, i % 10 == 9 ? 0 : 1);
+  }
+  assert_int_equal(r.reads, 1);
+  assert_int_equal(r.max_pending, 0);
+  cu_result_free(&r);
+  cu_codec_close(&c);
+}
+
+static void test_encode(void **unused) {
+  static const struct {
+    int size;
+    const char *order;
+    const char *wire;
+  } cases[] = {
+      {1, "big", "03 'abc'"},
+      {1, "little", "03 'abc'"},
+      {2, "big", "0003 'abc'"},
+      {2, "little", "0300 'abc'"},
+      {4, "big", "00000003 'abc'"},
+      {4, "little", "03000000 'abc'"},
+      {8, "big", "0000000000000003 'abc'"},
+      {8, "little", "0300000000000000 'abc'"},
+  };
+  cu_codec_t c;
+  weft__buf_t b;
+  uint8_t *want;
+  size_t want_len, i;
+
+  (void)unused;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    open_length(&c, cases[i].size, cases[i].order, NULL);
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(cu_encode(&c, "abc", 3, &b), 0);
+    want = cu_hex(cases[i].wire, &want_len);
+    assert_int_equal(b.len, want_len);
+    assert_memory_equal(b.base, want, want_len);
+    free(want);
+    /* An empty frame is a bare header of zeros. */
+    assert_int_equal(cu_encode(&c, NULL, 0, &b), 0);
+    assert_int_equal(b.len, want_len + (size_t)cases[i].size);
+    weft__buf_free(&b);
+    cu_codec_close(&c);
+  }
+}
+
+/* Frames that do not fit the header or max_frame are refused, appending
+ * nothing; the largest that fit are accepted. */
+static void check_encode_limit(int size, const char *max_frame, size_t ok) {
+  cu_codec_t c;
+  weft__buf_t b;
+  uint8_t *p;
+
+  open_length(&c, size, NULL, max_frame);
+  memset(&b, 0, sizeof(b));
+  p = calloc(1, ok + 1);
+  assert_non_null(p);
+  assert_int_equal(cu_encode(&c, p, ok, &b), 0);
+  assert_int_equal(b.len, (size_t)size + ok);
+  assert_int_equal(cu_encode(&c, p, ok + 1, &b), WEFT_EMSGSIZE);
+  assert_int_equal(b.len, (size_t)size + ok);
+  free(p);
+  weft__buf_free(&b);
+  cu_codec_close(&c);
+}
+
+static void test_encode_limits(void **unused) {
+  (void)unused;
+  check_encode_limit(1, NULL, 255);     /* header width */
+  check_encode_limit(2, NULL, 65535);   /* header width */
+  check_encode_limit(2, "100", 98);     /* max_frame */
+  check_encode_limit(4, "10", 6);       /* max_frame */
+  check_encode_limit(4, NULL, (8u << 20) - 4);
+  check_encode_limit(8, "16", 8);
+  check_encode_limit(4, "4", 0);
+}
+
+/* Encode random frames, decode the stream whole and in random chunks. */
+static void round_trip(int size, const char *order, uint64_t seed) {
+  enum { N = 200 };
+  cu_codec_t c;
+  cu_split_t s;
+  cu_result_t r;
+  weft__buf_t b;
+  uint8_t *frames[N];
+  size_t lens[N], i, cap, k;
+
+  open_length(&c, size, order, "4k");
+  /* The largest payload: the header's range or max_frame, whichever is
+   * smaller; hit it exactly now and then. */
+  cap = size == 1 ? 255 : 4096 - (size_t)size;
+  memset(&b, 0, sizeof(b));
+  for (i = 0; i < N; i++) {
+    k = cu_rand(&seed) & 7;
+    lens[i] = k == 0 ? cap : k == 1 ? 0 : cu_rand(&seed) % (cap + 1);
+    frames[i] = malloc(lens[i] + 1);
+    assert_non_null(frames[i]);
+    cu_rand_bytes(&seed, frames[i], lens[i]);
+    assert_int_equal(cu_encode(&c, frames[i], lens[i], &b), 0);
+  }
+
+  memset(&s, 0, sizeof(s));
+  for (k = 0; k < 3; k++) {
+    s.kind = k == 0 ? CU_WHOLE : CU_RANDOM;
+    s.arg = seed + k;
+    s.stop_each = k == 2;
+    cu_run(&c, b.base, b.len, s, 1, &r);
+    assert_int_equal(r.error, 0);
+    assert_int_equal(r.nframes, N);
+    for (i = 0; i < N; i++)
+      cu_assert_frame(&r, i, frames[i], lens[i]);
+    assert_true(r.max_pending <= 4096);
+    cu_result_free(&r);
+  }
+
+  for (i = 0; i < N; i++)
+    free(frames[i]);
+  weft__buf_free(&b);
+  cu_codec_close(&c);
+}
+
+static void test_round_trip(void **unused) {
+  size_t i, j;
+  uint64_t seed;
+
+  (void)unused;
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    for (j = 0; j < sizeof(orders) / sizeof(orders[0]); j++)
+      for (seed = 1; seed <= 4; seed++)
+        round_trip(sizes[i], orders[j], seed * 1000 + i * 10 + j);
+}
+
+static void test_options(void **unused) {
+  cu_codec_t c;
+  cu_opt_t size3[] = {CU_INT("length_size", 3), CU_END};
+  cu_opt_t size0[] = {CU_INT("length_size", 0), CU_END};
+  cu_opt_t size16[] = {CU_INT("length_size", 16), CU_END};
+  cu_opt_t size_str[] = {CU_STR("length_size", "4"), CU_END};
+  cu_opt_t middle[] = {CU_STR("byte_order", "middle"), CU_END};
+  cu_opt_t order_int[] = {CU_INT("byte_order", 1), CU_END};
+  cu_opt_t max0[] = {CU_INT("max_frame", 0), CU_END};
+  cu_opt_t max_huge[] = {CU_STR("max_frame", "2G"), CU_END};
+  cu_opt_t max_small[] = {CU_INT("length_size", 8), CU_STR("max_frame", "7"),
+                          CU_END};
+  cu_opt_t unknown[] = {CU_INT("length_size", 2), CU_STR("frame_max", "1k"),
+                        CU_END};
+  cu_opt_t all_bad[] = {CU_INT("length_size", 3),
+                        CU_STR("byte_order", "middle"),
+                        CU_INT("max_frame", 0), CU_END};
+  cu_opt_t good[] = {CU_INT("length_size", 8), CU_STR("byte_order", "little"),
+                     CU_STR("max_frame", "8"), CU_END};
+
+  (void)unused;
+  assert_int_equal(cu_codec_open(&c, PLUGIN, size3), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "test.conf:1:", "\"length\"",
+                                 "length_size", "1, 2, 4 or 8", NULL));
+  assert_int_equal(c.nerrors, 1);
+  assert_int_equal(cu_codec_open(&c, PLUGIN, size0), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "length_size", NULL));
+  assert_int_equal(cu_codec_open(&c, PLUGIN, size16), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "length_size", NULL));
+  assert_int_equal(cu_codec_open(&c, PLUGIN, size_str), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "length_size", NULL));
+
+  assert_int_equal(cu_codec_open(&c, PLUGIN, middle), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "test.conf:1:", "byte_order", "middle",
+                                 NULL));
+  assert_int_equal(cu_codec_open(&c, PLUGIN, order_int), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "byte_order", NULL));
+
+  assert_int_equal(cu_codec_open(&c, PLUGIN, max0), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "max_frame", NULL));
+  assert_int_equal(cu_codec_open(&c, PLUGIN, max_huge), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "max_frame", NULL));
+  /* No room even for the header. */
+  assert_int_equal(cu_codec_open(&c, PLUGIN, max_small), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "test.conf:2:", "max_frame", NULL));
+
+  assert_int_equal(cu_codec_open(&c, PLUGIN, unknown), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "test.conf:2:", "unknown", "frame_max",
+                                 NULL));
+  assert_int_equal(c.nerrors, 1);
+
+  /* Every bad value at once, none taken for an unknown option. */
+  assert_int_equal(cu_codec_open(&c, PLUGIN, all_bad), WEFT_EINVAL);
+  assert_true(cu_codec_error_has(&c, "test.conf:1:", "length_size", NULL));
+  assert_true(cu_codec_error_has(&c, "test.conf:2:", "byte_order", NULL));
+  assert_true(cu_codec_error_has(&c, "test.conf:3:", "max_frame", NULL));
+  assert_false(cu_codec_error_has(&c, "unknown", NULL));
+  assert_int_equal(c.nerrors, 3);
+
+  assert_int_equal(cu_codec_open(&c, PLUGIN, good), 0);
+  cu_codec_close(&c);
+}
+
+static void test_descriptor(void **unused) {
+  const weft_codec_vtable_t *vt = PLUGIN->vtable;
+
+  (void)unused;
+  assert_int_equal(PLUGIN->magic, WEFT_PLUGIN_MAGIC);
+  assert_int_equal(PLUGIN->abi_major, WEFT_ABI_MAJOR);
+  assert_int_equal(PLUGIN->kind, WEFT_PLUGIN_CODEC);
+  assert_string_equal(PLUGIN->name, "length");
+  assert_int_equal(vt->struct_size, sizeof(weft_codec_vtable_t));
+  assert_non_null(vt->decode);
+  assert_non_null(vt->encode);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_descriptor),
+      cmocka_unit_test(test_vectors),
+      cmocka_unit_test(test_decode_record),
+      cmocka_unit_test(test_limit),
+      cmocka_unit_test(test_many_tiny),
+      cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_encode_limits),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_options),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
