@@ -108,45 +108,51 @@ static int weft__engine_load_plugins(weft_engine_t *e) {
   return problems;
 }
 
+/*
+ * Runs one plugin's create() with its options.  The first instance of a
+ * listener also reports options nobody asked for; every error is logged
+ * once, with file:line.  Returns the number of problems.
+ */
+static int weft__engine_create(weft_engine_t *e, const weft__plugin_spec_t *spec,
+                               const weft__plugin_t *p,
+                               int (*create)(weft_opts_t *, void **),
+                               void **state, int *made, int first) {
+  size_t before = weft__opts_nerrors(spec->opts);
+  int r = create != NULL ? create(spec->opts, state) : 0;
+
+  if (r == 0) {
+    *made = 1;
+    if (first)
+      weft__opts_check_unused(spec->opts);
+  }
+  if (!first)
+    return r != 0;
+  if (r != 0 && weft__opts_nerrors(spec->opts) == before) {
+    weft_log(WEFT_LOG_ERROR, "%s:%d: %s \"%s\": create failed: %s",
+             e->config->origin, spec->line, weft_plugin_kind_name(p->kind),
+             p->name, weft_strerror(r));
+    return 1;
+  }
+  return weft__engine_opts_errors(spec->opts, before);
+}
+
 /* Creates one worker's codec and handler instances for a listener. */
 static int weft__engine_instances(weft__wlistener_t *wl, int first) {
+  weft_engine_t *e = wl->w->e;
   const weft__listener_conf_t *lc = wl->l->conf;
-  size_t before;
-  int r, problems = 0;
+  int problems = 0;
 
-  wl->cvt = &wl->l->codec->codec;
-  wl->hvt = &wl->l->handler->handler;
-  before = weft__opts_nerrors(lc->codec.opts);
-  r = wl->cvt->create ? wl->cvt->create(lc->codec.opts, &wl->cstate) : 0;
-  if (r == 0) {
-    wl->cstate_made = 1;
-    if (first)
-      weft__opts_check_unused(lc->codec.opts);
+  if (wl->l->codec != NULL) {
+    wl->cvt = &wl->l->codec->codec;
+    problems += weft__engine_create(e, &lc->codec, wl->l->codec,
+                                    wl->cvt->create, &wl->cstate,
+                                    &wl->cstate_made, first);
   }
-  problems += first ? weft__engine_opts_errors(lc->codec.opts, before) : 0;
-  if (r != 0 && weft__opts_nerrors(lc->codec.opts) == before) {
-    weft_log(WEFT_LOG_ERROR, "%s:%d: codec \"%s\": create failed: %s",
-             wl->w->e->config->origin, lc->codec.line, wl->l->codec->name,
-             weft_strerror(r));
-    problems++;
-  } else if (r != 0 && !first) {
-    problems++;
-  }
-  before = weft__opts_nerrors(lc->handler.opts);
-  r = wl->hvt->create ? wl->hvt->create(lc->handler.opts, &wl->hstate) : 0;
-  if (r == 0) {
-    wl->hstate_made = 1;
-    if (first)
-      weft__opts_check_unused(lc->handler.opts);
-  }
-  problems += first ? weft__engine_opts_errors(lc->handler.opts, before) : 0;
-  if (r != 0 && weft__opts_nerrors(lc->handler.opts) == before) {
-    weft_log(WEFT_LOG_ERROR, "%s:%d: handler \"%s\": create failed: %s",
-             wl->w->e->config->origin, lc->handler.line, wl->l->handler->name,
-             weft_strerror(r));
-    problems++;
-  } else if (r != 0 && !first) {
-    problems++;
+  if (wl->l->handler != NULL) {
+    wl->hvt = &wl->l->handler->handler;
+    problems += weft__engine_create(e, &lc->handler, wl->l->handler,
+                                    wl->hvt->create, &wl->hstate,
+                                    &wl->hstate_made, first);
   }
   return problems;
 }
@@ -171,8 +177,6 @@ int weft_engine_check(weft_engine_t *e) {
   memset(&w, 0, sizeof(w));
   w.e = e;
   for (i = 0; i < e->nlisteners; i++) {
-    if (e->listeners[i].codec == NULL || e->listeners[i].handler == NULL)
-      continue;
     memset(&wl, 0, sizeof(wl));
     wl.l = &e->listeners[i];
     wl.w = &w;

@@ -1,1 +1,3 @@
 include tests/codecs.mk
+include tests/itest.mk
+include tests/loader.mk
