@@ -12,7 +12,7 @@
 #include <weft/weft.h>
 
 #include "buf.h"
-#include "config.h"
+#include "conf.h"
 #include "framer.h"
 #include "list.h"
 #include "plugin_loader.h"

@@ -24,7 +24,7 @@ core_libweftcore_la_SOURCES = \
 	core/log.c \
 	core/opts.c core/opts_internal.h \
 	core/framer.c core/framer.h \
-	core/config.c core/config.h \
+	core/conf.c core/conf.h \
 	core/plugin_loader.c core/plugin_loader.h \
 	core/list.h \
 	core/internal.h \

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "capture.h"
-#include "config.h"
+#include "conf.h"
 #include "opts_internal.h"
 #include "internal.h"
 

@@ -18,7 +18,7 @@
 #include <weft/error.h>
 #include <weft/log.h>
 
-#include "config.h"
+#include "conf.h"
 #include "opts_internal.h"
 
 const char weft__default_config[] =
