@@ -65,6 +65,7 @@ size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
   return f->tail.cap - f->tail.len;
 }
 
+/* `at` is relative to the first unconsumed byte (f->offset). */
 static int weft__framer_fail(weft__framer_t *f, int err, const char *reason,
                              size_t at) {
   f->error = err;
@@ -98,7 +99,7 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
     case WEFT_DECODE_FRAME:
       if (!weft__framer_frame_ok(&d, in + off, len - off)) {
         rc = weft__framer_fail(f, WEFT_EPLUGIN,
-                               "codec returned a frame outside its input", off);
+                               "codec returned a frame outside its input", 0);
         goto out;
       }
       f->scanned = 0;
@@ -117,11 +118,11 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       goto out;
     case WEFT_DECODE_ERROR:
       rc = weft__framer_fail(f, d.error < 0 ? d.error : WEFT_EPROTO, d.reason,
-                             off + (d.consumed <= len - off ? d.consumed : 0));
+                             d.consumed <= len - off ? d.consumed : 0);
       goto out;
     default:
       rc = weft__framer_fail(f, WEFT_EPLUGIN,
-                             "codec returned an unknown decode status", off);
+                             "codec returned an unknown decode status", 0);
       goto out;
     }
   }
@@ -167,7 +168,7 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
     return rc;
   /* Keep the unfinished tail (or, if the callback stopped us, the rest). */
   if (weft__buf_append(&f->tail, data + used, len - used) != 0)
-    return weft__framer_fail(f, WEFT_ENOMEM, NULL, used);
+    return weft__framer_fail(f, WEFT_ENOMEM, NULL, 0);
   return rc;
 }
 

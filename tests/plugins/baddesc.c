@@ -4,7 +4,8 @@
  */
 #include <weft/weft.h>
 
-static weft_decode_status_t bad_decode(weft_codec_ctx_t *ctx, const uint8_t *in,
+__attribute__((unused)) static weft_decode_status_t
+bad_decode(weft_codec_ctx_t *ctx, const uint8_t *in,
                                        size_t len, weft_decode_t *d) {
   (void)ctx;
   (void)in;
