@@ -81,3 +81,6 @@ tests_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_PLUGINS='"$(abs_top_builddir)/tests/plugins"'
 tests_test_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_config_LDADD = core/libweftcore.la $(CMOCKA_LIBS)
+
+TESTS += tests/weftd_cli.sh
+EXTRA_DIST += tests/weftd_cli.sh
