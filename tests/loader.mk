@@ -84,3 +84,5 @@ tests_test_config_LDADD = core/libweftcore.la $(CMOCKA_LIBS)
 
 TESTS += tests/weftd_cli.sh
 EXTRA_DIST += tests/weftd_cli.sh
+TESTS += tests/headers.sh
+EXTRA_DIST += tests/headers.sh
