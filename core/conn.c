@@ -232,6 +232,37 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 static void weft__conn_free_unaccepted(uv_handle_t *h) { free(h); }
 
+static void weft__conn_spare_closed(uv_handle_t *h) {
+  weft__worker_t *w = h->data;
+  w->spare_busy = 0;
+}
+
+/*
+ * No memory for a connection: accept it into the worker's spare handle and
+ * close it at once.  Leaving it unaccepted would stop libuv from accepting
+ * on this listener at all.
+ */
+static void weft__conn_refuse(weft__wlistener_t *wl) {
+  weft__worker_t *w = wl->w;
+  int r;
+
+  weft_log(WEFT_LOG_ERROR,
+           "listener \"%s\": out of memory: refusing a connection",
+           wl->l->conf->name);
+  if (w->spare_busy)
+    return;
+  if (wl->l->conf->addr.family == AF_UNIX)
+    r = uv_pipe_init(&w->loop, &w->spare.pipe, 0);
+  else
+    r = uv_tcp_init(&w->loop, &w->spare.tcp);
+  if (r != 0)
+    return;
+  w->spare_busy = 1;
+  w->spare.handle.data = w;
+  uv_accept(&wl->server.stream, &w->spare.stream);
+  uv_close(&w->spare.handle, weft__conn_spare_closed);
+}
+
 void weft__conn_accept(weft__wlistener_t *wl) {
   weft__worker_t *w = wl->w;
   struct sockaddr_storage ss;
@@ -241,8 +272,7 @@ void weft__conn_accept(weft__wlistener_t *wl) {
 
   c = calloc(1, sizeof(*c));
   if (c == NULL) {
-    weft_log(WEFT_LOG_ERROR, "listener \"%s\": out of memory accepting",
-             wl->l->conf->name);
+    weft__conn_refuse(wl);
     return;
   }
   if (wl->l->conf->addr.family == AF_UNIX)
@@ -251,6 +281,7 @@ void weft__conn_accept(weft__wlistener_t *wl) {
     r = uv_tcp_init(&w->loop, &c->h.tcp);
   if (r != 0) {
     free(c);
+    weft__conn_refuse(wl);
     return;
   }
   if (uv_accept(&wl->server.stream, &c->h.stream) != 0) {

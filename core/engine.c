@@ -187,19 +187,22 @@ int weft_engine_check(weft_engine_t *e) {
 }
 
 static void weft__engine_release_workers(weft_engine_t *e) {
+  weft__worker_t *workers = e->workers;
   size_t j;
-  int i;
+  int i, n = e->nworkers;
 
-  for (i = 0; i < e->nworkers; i++) {
-    weft__worker_t *w = &e->workers[i];
+  uv_mutex_lock(&e->lock);
+  e->workers = NULL;
+  e->nworkers = 0;
+  uv_mutex_unlock(&e->lock);
+  for (i = 0; i < n; i++) {
+    weft__worker_t *w = &workers[i];
     weft__worker_teardown(w);
     for (j = 0; j < w->nlsn; j++)
       weft__engine_destroy_instances(&w->lsn[j]);
     free(w->lsn);
   }
-  free(e->workers);
-  e->workers = NULL;
-  e->nworkers = 0;
+  free(workers);
   for (j = 0; j < e->nlisteners; j++) {
     const weft__listener_conf_t *lc = e->listeners[j].conf;
     if (lc->addr.family == AF_UNIX)
@@ -281,12 +284,13 @@ fail:
 void weft_engine_stop(weft_engine_t *e, int force) {
   int i, how = force ? 2 : 1;
 
+  /* Under the lock: the workers array is freed under it by wait(). */
   uv_mutex_lock(&e->lock);
   if (how > e->stop_req)
     e->stop_req = how;
-  uv_mutex_unlock(&e->lock);
   for (i = 0; i < e->nworkers; i++)
     weft__worker_wake(&e->workers[i]);
+  uv_mutex_unlock(&e->lock);
 }
 
 int weft_engine_wait(weft_engine_t *e) {

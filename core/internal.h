@@ -53,6 +53,7 @@ typedef struct weft__wlistener {
   const weft_handler_vtable_t *hvt;
   void *hstate;
   int hstate_made;
+  uint64_t last_accept_warn; /* loop time of the last accept-error line */
 } weft__wlistener_t;
 
 enum {
@@ -101,6 +102,9 @@ struct weft__worker {
   weft__wlistener_t *lsn;
   size_t nlsn;
   uint8_t *scratch;
+  weft__stream_t spare; /* accepts-and-closes when a connection can't be
+                           allocated, so the listener never stalls */
+  int spare_busy;
   weft__buf_t stage;  /* encoded output of one batch, before the kernel */
   weft_conn_t *stage_owner;
   weft__list_t conns;
@@ -146,6 +150,7 @@ void weft__worker_flush_all(weft__worker_t *w);
 /* worker.c */
 int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id);
 int weft__worker_start(weft__worker_t *w);
+/* Wakes the worker to see a stop request.  Call with the engine lock held. */
 void weft__worker_wake(weft__worker_t *w);
 void weft__worker_conn_gone(weft__worker_t *w);
 void weft__worker_linger(weft__worker_t *w, weft_conn_t *c);

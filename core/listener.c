@@ -15,8 +15,13 @@ static void weft__listener_on_connection(uv_stream_t *server, int status) {
   weft__wlistener_t *wl = server->data;
 
   if (status < 0) {
-    weft_log(WEFT_LOG_WARN, "listener \"%s\": accept failed: %s",
-             wl->l->conf->name, uv_strerror(status));
+    /* One line per second at most: a descriptor shortage repeats fast. */
+    uint64_t now = uv_now(&wl->w->loop);
+    if (wl->last_accept_warn == 0 || now - wl->last_accept_warn >= 1000) {
+      wl->last_accept_warn = now;
+      weft_log(WEFT_LOG_WARN, "listener \"%s\": accept failed: %s",
+               wl->l->conf->name, uv_strerror(status));
+    }
     return;
   }
   weft__conn_accept(wl);

@@ -166,10 +166,9 @@ int weft__worker_start(weft__worker_t *w) {
 }
 
 void weft__worker_wake(weft__worker_t *w) {
-  uv_mutex_lock(&w->e->lock);
+  /* The engine lock is held: alive cannot change under us. */
   if (w->alive)
     uv_async_send(&w->async);
-  uv_mutex_unlock(&w->e->lock);
 }
 
 void weft__worker_teardown(weft__worker_t *w) {

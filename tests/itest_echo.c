@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -185,7 +186,7 @@ static void daemon_start(daemon_t *d, const char *conf_text) {
   const char *weftd = getenv("WEFTD");
   const char *tmp = getenv("TMPDIR");
   long waited = 0;
-  int status, fd, i;
+  int status, fd, i, started;
   char *log;
 
   if (weftd == NULL || weftd[0] == '\0')
@@ -222,8 +223,11 @@ static void daemon_start(daemon_t *d, const char *conf_text) {
     log = slurp(d->log, NULL);
     for (i = 0; i < 2; i++)
       d->port[i] = log ? log_port(log, codec_names[i]) : 0;
+    /* Logged after start-up is complete: from here on, every descriptor
+     * the daemon opens is for a connection (see daemon_fds). */
+    started = log != NULL && strstr(log, " started (pid ") != NULL;
     free(log);
-    if (d->port[0] > 0 && d->port[1] > 0)
+    if (d->port[0] > 0 && d->port[1] > 0 && started)
       break;
     if (daemon_reap(d, 0, &status)) {
       daemon_dump_log(d);
@@ -232,7 +236,7 @@ static void daemon_start(daemon_t *d, const char *conf_text) {
     }
     if (waited >= START_TIMEOUT_MS) {
       daemon_dump_log(d);
-      fail_msg("weftd did not announce both listeners within %d ms",
+      fail_msg("weftd did not announce both listeners and start within %d ms",
                START_TIMEOUT_MS);
     }
     sleep_ms(20);
@@ -240,6 +244,50 @@ static void daemon_start(daemon_t *d, const char *conf_text) {
   }
   print_message("weftd pid %d: line on port %d, length on port %d\n",
                 (int)d->pid, d->port[CODEC_LINE], d->port[CODEC_LENGTH]);
+}
+
+/* Descriptors the daemon holds, or -1 where /proc cannot tell. */
+static int daemon_fds(const daemon_t *d) {
+  char path[64];
+  struct dirent *de;
+  DIR *dir;
+  int n = 0;
+
+  snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+  dir = opendir(path);
+  if (dir == NULL)
+    return -1;
+  while ((de = readdir(dir)) != NULL)
+    if (de->d_name[0] != '.')
+      n++;
+  closedir(dir);
+  return n;
+}
+
+/*
+ * Every connection the test made is closed on both sides: the daemon must
+ * be back to the descriptors it had at start-up.  It may close its side a
+ * moment after the client saw its FIN, so allow it a little time.
+ */
+static void daemon_expect_fds(const daemon_t *d, int baseline) {
+  long waited = 0;
+  int n;
+
+  if (baseline < 0) {
+    print_message("no /proc/PID/fd here: descriptor count not checked\n");
+    return;
+  }
+  while ((n = daemon_fds(d)) != baseline && waited < 5000) {
+    sleep_ms(10);
+    waited += 10;
+  }
+  if (n != baseline) {
+    daemon_dump_log(d);
+    fail_msg("weftd holds %d descriptors after every connection closed, %d "
+             "at start-up: a connection leaked",
+             n, baseline);
+  }
+  print_message("weftd back to its %d descriptors of start-up\n", n);
 }
 
 /* The graceful stop every test ends with: exit status 0, not a signal. */
@@ -618,9 +666,9 @@ static void conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
 /* Checks echoed bytes against the regenerated stream, in order. */
 static void conn_verify(conn_t *c, const uint8_t *in, size_t n) {
   client_t *cl = c->cl;
+  stream_t before = c->rx;
   uint64_t at = c->received;
-  uint32_t frame = c->rx.frame;
-  size_t off = c->rx.off, got, i;
+  size_t got, i;
   char what[256];
 
   got = stream_fill(&c->rx, cl->expect, n);
@@ -628,6 +676,7 @@ static void conn_verify(conn_t *c, const uint8_t *in, size_t n) {
     c->received += n;
     return;
   }
+  c->rx = before; /* describe the state this read started from */
   conn_describe(c, what, sizeof(what));
   if (got < n && memcmp(in, cl->expect, got) == 0) {
     client_fail(cl, "%s: %zu bytes beyond the end of the expected echo", what,
@@ -640,7 +689,7 @@ static void conn_verify(conn_t *c, const uint8_t *in, size_t n) {
               "%s: echo differs at stream byte %" PRIu64 ", %zu bytes into "
               "a read that began at byte %zu of frame %" PRIu32
               ": got 0x%02x, expected 0x%02x",
-              what, at + i, i, off, frame, in[i], cl->expect[i]);
+              what, at + i, i, before.off, before.frame, in[i], cl->expect[i]);
 }
 
 static void conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
@@ -729,12 +778,13 @@ static void test_echo_storm(void **state) {
   struct sockaddr_in sa;
   client_t *cl;
   uint64_t t0;
-  int i, rc;
+  int i, rc, fds;
 
   print_message("seed 0x%016" PRIx64 " (WEFT_TEST_SEED replays it), %d x %" PRIu32
                 " frames per listener\n",
                 seed, NCONN, nframes);
   daemon_start(d, conf);
+  fds = daemon_fds(d);
 
   cl = calloc(1, sizeof(*cl));
   assert_non_null(cl);
@@ -796,6 +846,7 @@ static void test_echo_storm(void **state) {
   free(cl->conns);
   free(cl);
 
+  daemon_expect_fds(d, fds);
   daemon_stop(d);
   daemon_check_log(d);
 }
@@ -914,9 +965,10 @@ static void test_eof_and_oversize(void **state) {
   daemon_t *d = *state;
   uint8_t small[64], want[64], *big, *back;
   size_t n, m, i;
-  int fd, good, bad;
+  int fd, good, bad, fds;
 
   daemon_start(d, conf);
+  fds = daemon_fds(d);
 
   /* A partial line at EOF: the earlier lines are answered, then FIN. */
   fd = tcp_connect(d->port[CODEC_LINE]);
@@ -977,6 +1029,7 @@ static void test_eof_and_oversize(void **state) {
   free(big);
   free(back);
 
+  daemon_expect_fds(d, fds);
   daemon_stop(d);
   daemon_check_log(d);
 }
