@@ -262,6 +262,7 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
     weft__cfg_err(p, spec->line, "out of memory");
     return;
   }
+  weft__opts_set_line(spec->opts, spec->line);
   /* Everything else is an option for the plugin to accept or refuse. */
   for (i = 0; i < n; i++) {
     m = config_setting_get_elem(g, (unsigned)i);
@@ -357,7 +358,7 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
       weft__cfg_err(p, weft__line(m), "unknown listener setting \"%s\"", key);
     }
   }
-  if (l->name == NULL)
+  if (l->name == NULL && !config_setting_get_member(g, "name"))
     weft__cfg_err(p, l->line, "listener needs name = \"...\"");
   if (l->bind == NULL)
     weft__cfg_err(p, l->line, "listener %s%s%sneeds bind = \"IP:PORT\"",

@@ -136,6 +136,9 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   weft_conn_t *c = arg;
   int r;
 
+  /* The codec may have closed the connection while decoding this frame. */
+  if (c->flags & WEFT__C_CLOSING)
+    return 1;
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {
     weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER, "the handler refused a frame",

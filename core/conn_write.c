@@ -44,6 +44,13 @@ static void weft__conn_mark_dirty(weft_conn_t *c) {
   weft__list_push(&c->w->dirty, &c->dirty);
 }
 
+/* New output was queued: flush it this iteration, watch the watermark. */
+static void weft__conn_queued_more(weft_conn_t *c) {
+  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
+    c->flags |= WEFT__C_HIGH; /* owes on_writable once it drains */
+  weft__conn_mark_dirty(c);
+}
+
 /* Undoes an encoder's partial output after it failed. */
 static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b, size_t len) {
   b->len = len;
@@ -67,9 +74,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
     weft__conn_rollback(c, b, before);
     return r < 0 ? r : WEFT_EPROTO;
   }
-  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
-    c->flags |= WEFT__C_HIGH; /* owes on_writable once it drains */
-  weft__conn_mark_dirty(c);
+  weft__conn_queued_more(c);
   return 0;
 }
 
@@ -88,7 +93,7 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
     weft__conn_rollback(c, b, before);
     return WEFT_ENOMEM;
   }
-  weft__conn_mark_dirty(c);
+  weft__conn_queued_more(c);
   return 0;
 }
 
@@ -185,7 +190,8 @@ void weft__conn_flush(weft_conn_t *c) {
     c->flags &= ~(unsigned)WEFT__C_HIGH;
     if (!(c->flags & WEFT__C_CLOSING) && c->wl->hvt->on_writable != NULL)
       c->wl->hvt->on_writable(c);
-    if (c->flags & WEFT__C_PAUSED)
+    /* on_writable may have filled the queue again: then stay paused. */
+    if ((c->flags & WEFT__C_PAUSED) && !(c->flags & WEFT__C_HIGH))
       weft__conn_resume(c);
   }
   if ((c->flags & WEFT__C_CLOSING) && !(c->flags & WEFT__C_WRITING) &&

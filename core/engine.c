@@ -205,8 +205,10 @@ static void weft__engine_release_workers(weft_engine_t *e) {
   free(workers);
   for (j = 0; j < e->nlisteners; j++) {
     const weft__listener_conf_t *lc = e->listeners[j].conf;
-    if (lc->addr.family == AF_UNIX)
+    if (e->listeners[j].unix_bound) {
       unlink(lc->addr.unix_path);
+      e->listeners[j].unix_bound = 0;
+    }
   }
 }
 
@@ -236,7 +238,7 @@ static void weft__engine_announce(weft_engine_t *e) {
 
 int weft_engine_start(weft_engine_t *e) {
   weft__config_t *c = e->config;
-  int i, problems;
+  int i, problems, err = WEFT_ENOMEM;
   size_t j;
 
   if (c == NULL || e->started)
@@ -250,19 +252,22 @@ int weft_engine_start(weft_engine_t *e) {
   /* Bind everything before any thread runs: on failure nothing stays bound. */
   for (i = 0; i < c->workers; i++) {
     weft__worker_t *w = &e->workers[i];
-    if (weft__worker_init(w, e, i) != 0)
+    if ((err = weft__worker_init(w, e, i)) != 0)
       goto fail;
     e->nworkers = i + 1;
     w->lsn = calloc(e->nlisteners, sizeof(*w->lsn));
-    if (w->lsn == NULL)
+    if (w->lsn == NULL) {
+      err = WEFT_ENOMEM;
       goto fail;
+    }
     w->nlsn = e->nlisteners;
     for (j = 0; j < e->nlisteners; j++) {
       w->lsn[j].l = &e->listeners[j];
       w->lsn[j].w = w;
+      err = WEFT_EPLUGIN;
       if (weft__engine_instances(&w->lsn[j], i == 0) != 0)
         goto fail;
-      if (weft__listener_bind(&w->lsn[j]) != 0)
+      if ((err = weft__listener_bind(&w->lsn[j])) != 0)
         goto fail;
     }
   }
@@ -278,7 +283,7 @@ int weft_engine_start(weft_engine_t *e) {
   return 0;
 fail:
   weft__engine_release_workers(e);
-  return WEFT_EBIND;
+  return err;
 }
 
 void weft_engine_stop(weft_engine_t *e, int force) {

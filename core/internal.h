@@ -31,7 +31,8 @@ typedef struct weft__listener {
   const weft__listener_conf_t *conf;
   weft__plugin_t *codec;
   weft__plugin_t *handler;
-  int port; /* the port bound, once known (for port 0) */
+  int port;       /* the port bound, once known (for port 0) */
+  int unix_bound; /* we created the socket file: remove it when done */
 } weft__listener_t;
 
 typedef union weft__stream {

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -39,11 +41,13 @@ static int weft__bind_error(weft__wlistener_t *wl, const char *what, int err) {
  * it (a second weftd).  A plain bind first proves the port is really free.
  */
 static int weft__port_free(const weft__addr_t *a) {
-  int fd, r, err = 0;
+  int fd, r, err = 0, on = 1;
 
   fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return 0;
+  /* As libuv's bind does: connections in TIME_WAIT do not hold the port. */
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
   r = bind(fd, (const struct sockaddr *)&a->ss,
            a->family == AF_INET ? sizeof(struct sockaddr_in)
                                 : sizeof(struct sockaddr_in6));
@@ -51,6 +55,23 @@ static int weft__port_free(const weft__addr_t *a) {
     err = -errno;
   close(fd);
   return err;
+}
+
+/* True when nothing accepts connections on the socket file at path. */
+static int weft__unix_stale(const char *path) {
+  struct sockaddr_un sun;
+  int fd, r;
+
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return 0;
+  memset(&sun, 0, sizeof(sun));
+  sun.sun_family = AF_UNIX;
+  snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+  r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+  r = r != 0 && errno == ECONNREFUSED;
+  close(fd);
+  return r;
 }
 
 static int weft__listener_bind_unix(weft__wlistener_t *wl) {
@@ -66,12 +87,15 @@ static int weft__listener_bind_unix(weft__wlistener_t *wl) {
   wl->bound = 1;
   wl->server.handle.data = wl;
   if (wl->w->id == 0) {
-    /* A socket file left by a previous run is stale; anything else stays. */
-    if (lstat(conf->addr.unix_path, &st) == 0 && S_ISSOCK(st.st_mode))
+    /* A socket file nobody answers on was left by a previous run; a live
+     * socket or any other file stays, and the bind reports it. */
+    if (lstat(conf->addr.unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        weft__unix_stale(conf->addr.unix_path))
       unlink(conf->addr.unix_path);
     r = uv_pipe_bind(&wl->server.pipe, conf->addr.unix_path);
     if (r != 0)
       return weft__bind_error(wl, "bind", r);
+    wl->l->unix_bound = 1;
   } else {
     r = uv_fileno(&first->lsn[wl - wl->w->lsn].server.handle, &fd);
     dupfd = r == 0 ? dup(fd) : -1;

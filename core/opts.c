@@ -33,6 +33,7 @@ typedef struct weft__opt {
 } weft__opt_t;
 
 struct weft_opts {
+  int line; /* the plugin's group, for errors not about one option */
   char *kind;
   char *plugin;
   char *origin;
@@ -97,9 +98,13 @@ static void weft__opts_errv(weft_opts_t *o, int line, const char *fmt,
     o->nerrors++;
 }
 
+void weft__opts_set_line(weft_opts_t *o, int line) { o->line = line; }
+
 void weft__opts_fail(weft_opts_t *o, int line, const char *fmt, ...) {
   va_list ap;
 
+  if (line <= 0)
+    line = o->line;
   va_start(ap, fmt);
   weft__opts_errv(o, line, fmt, ap);
   va_end(ap);

@@ -12,6 +12,8 @@
 weft_opts_t *weft__opts_new(const char *kind, const char *plugin,
                             const char *origin);
 void weft__opts_free(weft_opts_t *opts);
+/* The line of the plugin's group, used when an error has no option line. */
+void weft__opts_set_line(weft_opts_t *opts, int line);
 
 /* Values as the config gave them; `line` is the option's line in origin. */
 int weft__opts_add_int(weft_opts_t *opts, const char *name, int64_t v, int line);

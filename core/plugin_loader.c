@@ -429,6 +429,7 @@ static int weft__list_one(FILE *out, weft__plugin_t *p) {
 int weft__plugins_list(weft__plugins_t *reg, FILE *out) {
   char err[1024], cand[PATH_MAX];
   const lt_dlsymlist *sym;
+  weft__plugins_t one;
   weft__plugin_t *p;
   struct dirent *de;
   size_t i, n;
@@ -458,9 +459,12 @@ int weft__plugins_list(weft__plugins_t *reg, FILE *out) {
       if (n < 4 || strcmp(de->d_name + n - 3, ".so") != 0)
         continue;
       snprintf(cand, sizeof(cand), "%s/%s", d, de->d_name);
-      p = weft__plugin_open_file(reg, cand, err, sizeof(err));
+      /* A registry of its own: a file may share a built-in's name. */
+      weft__list_init(&one.loaded);
+      p = weft__plugin_open_file(&one, cand, err, sizeof(err));
       if (p != NULL) {
         weft__list_one(out, p);
+        weft__plugin_unload(p);
       } else {
         fprintf(out, "error: %s\n", err);
         failed++;

@@ -94,9 +94,11 @@ WEFT_EXTERN void *weft_codec_conn_state(const weft_codec_ctx_t *ctx);
 WEFT_EXTERN weft_conn_t *weft_codec_conn(const weft_codec_ctx_t *ctx);
 
 /*
- * Queues protocol bytes of the codec's own (a handshake, a pong) on the
- * connection, bypassing encode().  0, WEFT_ENOMEM, or WEFT_ECLOSED when the
- * connection is closing.
+ * Queues protocol bytes of the codec's own (a handshake, a pong, a last
+ * error message) on the connection, bypassing encode().  Allowed while the
+ * connection is closing, so a codec can explain a protocol error before the
+ * close.  0, WEFT_ENOMEM, WEFT_EINVAL outside a connection, or WEFT_ECLOSED
+ * once the socket is closed.
  */
 WEFT_EXTERN int weft_codec_write(weft_codec_ctx_t *ctx, const void *data,
                                  size_t len);

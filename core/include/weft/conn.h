@@ -26,7 +26,8 @@ WEFT_EXTERN int weft_conn_send(weft_conn_t *conn, const void *frame,
 WEFT_EXTERN void weft_conn_close(weft_conn_t *conn, int reason);
 
 /*
- * 1 when queued output is below the high watermark, else 0.  A handler that
+ * 1 when the connection is open and its queued output is at or below the
+ * high watermark, else 0.  A handler that
  * produces output on its own should stop while 0 and resume in on_writable.
  */
 WEFT_EXTERN int weft_conn_writable(const weft_conn_t *conn);

@@ -1,6 +1,7 @@
 /*
  * The engine, for programs that embed weft (weftd is one of them).
- * Call these from one thread, the "main" thread, except weft_engine_stop().
+ * Call these from one thread, the "main" thread, except weft_engine_stop()
+ * (any thread) and weft_engine_wait() (any one thread).
  */
 #ifndef WEFT_ENGINE_H
 #define WEFT_ENGINE_H
@@ -50,7 +51,11 @@ WEFT_EXTERN int weft_engine_start(weft_engine_t *engine);
  */
 WEFT_EXTERN void weft_engine_stop(weft_engine_t *engine, int force);
 
-/* Blocks until every worker has stopped.  0, or a WEFT_E* code. */
+/*
+ * Blocks until every worker has stopped, then releases them.  May run on
+ * a thread of its own (weftd does, to keep its main thread on signals);
+ * weft_engine_stop() stays safe meanwhile.  0, or a WEFT_E* code.
+ */
 WEFT_EXTERN int weft_engine_wait(weft_engine_t *engine);
 
 /* Frees the engine and unloads its plugins.  Only after wait (or before start). */
