@@ -16,10 +16,10 @@
 #include <weft/weft.h>
 
 typedef struct {
-  unsigned hdr;      /* header width */
-  int little;        /* byte order */
-  uint64_t max_len;  /* largest payload: max_frame - hdr, capped by what the
-                        header can hold */
+  unsigned hdr;     /* header width */
+  int little;       /* byte order */
+  uint64_t max_len; /* largest payload: max_frame - hdr, capped by what the
+                       header can hold */
 } length_state_t;
 
 static int length_create(weft_opts_t *opts, void **state) {
@@ -51,8 +51,8 @@ static int length_create(weft_opts_t *opts, void **state) {
   }
 
   /* 1G, as for line's max_length: the engine buffers a whole frame. */
-  rc3 = weft_opt_size(opts, "max_frame", 8 * 1024 * 1024, 1,
-                      (uint64_t)1 << 30, &max_frame);
+  rc3 = weft_opt_size(opts, "max_frame", 8 * 1024 * 1024, 1, (uint64_t)1 << 30,
+                      &max_frame);
   if (rc == 0 && rc3 == 0 && max_frame < (uint64_t)hdr)
     rc3 = weft_opt_error(opts, "max_frame",
                          "must be at least length_size (%d bytes)", (int)hdr);

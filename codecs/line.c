@@ -106,8 +106,8 @@ static weft_decode_status_t line_decode_eof(weft_codec_ctx_t *ctx,
   return WEFT_DECODE_ERROR;
 }
 
-static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
-                       size_t len, weft_out_t *out) {
+static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
+                       weft_out_t *out) {
   const line_state_t *s = weft_codec_state(ctx);
   uint8_t *p;
 

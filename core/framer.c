@@ -12,6 +12,8 @@
 
 /* Reads into a tail never ask for less than this, nor more than needed. */
 #define WEFT__FRAMER_MIN_READ 16384
+/* A tail with less room than this (or than the frame lacks) is grown. */
+#define WEFT__FRAMER_MIN_FREE 4096
 
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
                        void *state, void *conn_state, weft_conn_t *conn) {
@@ -42,30 +44,36 @@ static int weft__framer_grow(weft__framer_t *f, size_t cap) {
 
 size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
                              size_t scratch_len, uint8_t **base) {
-  size_t step, want;
+  size_t want, min_free, cap;
 
   if (f->tail.len == 0) {
     *base = scratch;
     return scratch_len;
   }
   /*
-   * Grow geometrically (total copying stays O(n)) but never past what the
-   * pending frame is known to need, so a declared length is the bound.
+   * Read at least as much as the tail holds (so a frame arriving in small
+   * pieces costs O(n) copying in total), but never ask for more than the
+   * pending frame is known to need: a declared length is the memory bound.
    */
-  step = f->tail.len > WEFT__FRAMER_MIN_READ ? f->tail.len
+  want = f->tail.len > WEFT__FRAMER_MIN_READ ? f->tail.len
                                              : WEFT__FRAMER_MIN_READ;
-  want = step;
-  if (f->need > f->tail.len && f->need - f->tail.len < step)
+  if (f->need > f->tail.len && f->need - f->tail.len < want)
     want = f->need - f->tail.len;
-  if (f->tail.cap - f->tail.len < want &&
-      (want > SIZE_MAX - f->tail.len ||
-       weft__framer_grow(f, f->tail.len + want) != 0))
-    return 0;
+  min_free = want < WEFT__FRAMER_MIN_FREE ? want : WEFT__FRAMER_MIN_FREE;
+  if (f->tail.cap - f->tail.len < min_free) {
+    /* Geometric growth: a byte-at-a-time sender causes O(log n) reallocs. */
+    cap = f->tail.len + want;
+    if (cap < f->tail.cap * 2)
+      cap = f->tail.cap * 2;
+    if (f->need > f->tail.len && cap > f->need)
+      cap = f->need;
+    if (cap < f->tail.len + min_free || weft__framer_grow(f, cap) != 0)
+      return 0;
+  }
   *base = f->tail.base + f->tail.len;
   return f->tail.cap - f->tail.len;
 }
 
-/* `at` is relative to the first unconsumed byte (f->offset). */
 static int weft__framer_fail(weft__framer_t *f, int err, const char *reason,
                              size_t at) {
   f->error = err;

@@ -1,7 +1,7 @@
 /* Helpers for codec unit tests.  See codec_util.h. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +35,11 @@ int cu_codec_open(cu_codec_t *c, const weft_plugin_t *p, const cu_opt_t *opts) {
           weft__opts_add_bool(o, opts[i].name, (int)opts[i].i, line), 0);
       break;
     case CU_OPT_STR:
-      assert_int_equal(weft__opts_add_str(o, opts[i].name, opts[i].s, line),
-                       0);
+      assert_int_equal(weft__opts_add_str(o, opts[i].name, opts[i].s, line), 0);
       break;
     case CU_OPT_FLOAT:
-      assert_int_equal(
-          weft__opts_add_float(o, opts[i].name, opts[i].f, line), 0);
+      assert_int_equal(weft__opts_add_float(o, opts[i].name, opts[i].f, line),
+                       0);
       break;
     default:
       fail_msg("bad option type in test table");
@@ -199,7 +198,7 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
   weft__framer_t f;
   cu_sink_t k;
   uint8_t *scratch, *base;
-  size_t scratch_len, done, chunk, avail, n;
+  size_t scratch_len, done, chunk, avail, n, cap;
   uint64_t seed = split.arg;
   int rc = 0;
 
@@ -217,8 +216,11 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
     chunk = cu_next_chunk(&split, &seed, done, len);
     /* One read of `chunk` bytes may take several buffers' worth. */
     while (chunk > 0 && rc == 0) {
+      cap = f.tail.cap;
       avail = weft__framer_read_buf(&f, scratch, scratch_len, &base);
       assert_true(avail > 0);
+      if (f.tail.cap != cap && cap != 0)
+        r->tail_grows++;
       n = chunk < avail ? chunk : avail;
       memcpy(base, in + done, n);
       done += n;
@@ -337,7 +339,8 @@ void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
   if (r->frame_len[i] != len ||
       (len > 0 && memcmp(r->data + r->frame_off[i], data, len) != 0))
     fail_msg("frame %zu: got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", i,
-             r->frame_len[i], (int)(r->frame_len[i] < 64 ? r->frame_len[i] : 64),
+             r->frame_len[i],
+             (int)(r->frame_len[i] < 64 ? r->frame_len[i] : 64),
              (const char *)(r->data + r->frame_off[i]), len,
              (int)(len < 64 ? len : 64), (const char *)data);
 }

@@ -2,7 +2,7 @@
  * Helpers for codec unit tests: build a codec instance from its descriptor
  * and options, run the real framer over a byte vector split in any way, and
  * check that every split gives the same frames and the same error at the
- * same stream offset.  Include after <cmocka.h>.
+ * same stream offset.  Failures are reported with cmocka's assertions.
  */
 #ifndef WEFT_TESTS_CODEC_UTIL_H
 #define WEFT_TESTS_CODEC_UTIL_H
@@ -32,11 +32,16 @@ typedef struct {
   double f;
 } cu_opt_t;
 
-#define CU_INT(n, v) {CU_OPT_INT, (n), (v), NULL, 0.0}
-#define CU_BOOL(n, v) {CU_OPT_BOOL, (n), (v), NULL, 0.0}
-#define CU_STR(n, v) {CU_OPT_STR, (n), 0, (v), 0.0}
-#define CU_FLOAT(n, v) {CU_OPT_FLOAT, (n), 0, NULL, (v)}
-#define CU_END {CU_OPT_END, NULL, 0, NULL, 0.0}
+#define CU_INT(n, v)                                                           \
+  { CU_OPT_INT, (n), (v), NULL, 0.0 }
+#define CU_BOOL(n, v)                                                          \
+  { CU_OPT_BOOL, (n), (v), NULL, 0.0 }
+#define CU_STR(n, v)                                                           \
+  { CU_OPT_STR, (n), 0, (v), 0.0 }
+#define CU_FLOAT(n, v)                                                         \
+  { CU_OPT_FLOAT, (n), 0, NULL, (v) }
+#define CU_END                                                                 \
+  { CU_OPT_END, NULL, 0, NULL, 0.0 }
 
 /* The option at index i of a table sits at line i + 1 of this file. */
 #define CU_ORIGIN "test.conf"
@@ -46,8 +51,8 @@ typedef struct {
   /* Used by cu_run and cu_encode; a test may swap in a shim after open. */
   const weft_codec_vtable_t *vt;
   void *state;
-  int rc;         /* what create() returned */
-  size_t nerrors; /* option errors recorded, unknown options included */
+  int rc;            /* what create() returned */
+  size_t nerrors;    /* option errors recorded, unknown options included */
   char errors[4096]; /* every option error message, one per line */
 } cu_codec_t;
 
@@ -96,6 +101,7 @@ typedef struct {
   size_t reads;       /* feed() calls */
   size_t max_pending; /* largest tail the framer held after a clean feed */
   uint64_t delivered; /* framer's own frame count */
+  size_t tail_grows;  /* times the framer's tail buffer was reallocated */
 } cu_result_t;
 
 /*

@@ -1,7 +1,7 @@
 /* Unit tests for the `length` codec, driven through the real framer. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +21,10 @@ static const int sizes[] = {1, 2, 4, 8};
 static const char *const orders[] = {"big", "little"};
 
 typedef struct {
-  int length_size;        /* 0: default (4) */
-  const char *byte_order; /* NULL: default (big) */
-  const char *max_frame;  /* NULL: default (8M) */
-  const char *in;         /* hex, see cu_hex() */
+  int length_size;          /* 0: default (4) */
+  const char *byte_order;   /* NULL: default (big) */
+  const char *max_frame;    /* NULL: default (8M) */
+  const char *in;           /* hex, see cu_hex() */
   const char *frames[MAXF]; /* hex */
   int error;
   uint64_t offset;
@@ -33,6 +33,7 @@ typedef struct {
 
 #define NOERR 0, 0, 0
 
+/* clang-format off */
 static const vector_t vectors[] = {
     /* Defaults: 4-byte big-endian header. */
     {0, NULL, NULL, "", {NULL}, NOERR},
@@ -99,6 +100,7 @@ static const vector_t vectors[] = {
     {4, NULL, "4", "00000001 'a'", {NULL}, WEFT_EMSGSIZE, 0, 0},
     {1, NULL, "1", "00 00 01", {"", ""}, WEFT_EMSGSIZE, 2, 0},
 };
+/* clang-format on */
 
 static void open_length(cu_codec_t *c, int size, const char *order,
                         const char *max_frame) {
@@ -174,8 +176,8 @@ static void test_vectors(void **unused) {
 
 /* Direct calls: the decode record is filled as codec.h says. */
 static void test_decode_record(void **unused) {
-  static const uint8_t hdr_only[] = {0, 0, 3, 0xe4};    /* 996 */
-  static const uint8_t too_big[] = {0, 0, 3, 0xe5};     /* 997 */
+  static const uint8_t hdr_only[] = {0, 0, 3, 0xe4}; /* 996 */
+  static const uint8_t too_big[] = {0, 0, 3, 0xe5};  /* 997 */
   static const uint8_t frame[] = {0, 0, 0, 2, 'h', 'i', 0, 0};
   cu_codec_t c;
   weft_codec_ctx_t ctx;
@@ -217,8 +219,7 @@ static void test_decode_record(void **unused) {
   memset(&d, 0, sizeof(d));
   assert_int_equal(c.vt->decode(&ctx, frame + 6, 2, &d), WEFT_DECODE_MORE);
   memset(&d, 0, sizeof(d));
-  assert_int_equal(c.vt->decode_eof(&ctx, frame + 6, 2, &d),
-                   WEFT_DECODE_ERROR);
+  assert_int_equal(c.vt->decode_eof(&ctx, frame + 6, 2, &d), WEFT_DECODE_ERROR);
   assert_int_equal(d.error, WEFT_ETRUNC);
   assert_non_null(d.reason);
 
@@ -357,10 +358,10 @@ static void check_encode_limit(int size, const char *max_frame, size_t ok) {
 
 static void test_encode_limits(void **unused) {
   (void)unused;
-  check_encode_limit(1, NULL, 255);     /* header width */
-  check_encode_limit(2, NULL, 65535);   /* header width */
-  check_encode_limit(2, "100", 98);     /* max_frame */
-  check_encode_limit(4, "10", 6);       /* max_frame */
+  check_encode_limit(1, NULL, 255);   /* header width */
+  check_encode_limit(2, NULL, 65535); /* header width */
+  check_encode_limit(2, "100", 98);   /* max_frame */
+  check_encode_limit(4, "10", 6);     /* max_frame */
   check_encode_limit(4, NULL, (8u << 20) - 4);
   check_encode_limit(8, "16", 8);
   check_encode_limit(4, "4", 0);
@@ -436,8 +437,8 @@ static void test_options(void **unused) {
   cu_opt_t unknown[] = {CU_INT("length_size", 2), CU_STR("frame_max", "1k"),
                         CU_END};
   cu_opt_t all_bad[] = {CU_INT("length_size", 3),
-                        CU_STR("byte_order", "middle"),
-                        CU_INT("max_frame", 0), CU_END};
+                        CU_STR("byte_order", "middle"), CU_INT("max_frame", 0),
+                        CU_END};
   cu_opt_t good[] = {CU_INT("length_size", 8), CU_STR("byte_order", "little"),
                      CU_STR("max_frame", "8"), CU_END};
 
@@ -454,8 +455,8 @@ static void test_options(void **unused) {
   assert_true(cu_codec_error_has(&c, "length_size", NULL));
 
   assert_int_equal(cu_codec_open(&c, PLUGIN, middle), WEFT_EINVAL);
-  assert_true(cu_codec_error_has(&c, "test.conf:1:", "byte_order", "middle",
-                                 NULL));
+  assert_true(
+      cu_codec_error_has(&c, "test.conf:1:", "byte_order", "middle", NULL));
   assert_int_equal(cu_codec_open(&c, PLUGIN, order_int), WEFT_EINVAL);
   assert_true(cu_codec_error_has(&c, "byte_order", NULL));
 
@@ -468,8 +469,8 @@ static void test_options(void **unused) {
   assert_true(cu_codec_error_has(&c, "test.conf:2:", "max_frame", NULL));
 
   assert_int_equal(cu_codec_open(&c, PLUGIN, unknown), WEFT_EINVAL);
-  assert_true(cu_codec_error_has(&c, "test.conf:2:", "unknown", "frame_max",
-                                 NULL));
+  assert_true(
+      cu_codec_error_has(&c, "test.conf:2:", "unknown", "frame_max", NULL));
   assert_int_equal(c.nerrors, 1);
 
   /* Every bad value at once, none taken for an unknown option. */
@@ -499,14 +500,10 @@ static void test_descriptor(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_descriptor),
-      cmocka_unit_test(test_vectors),
-      cmocka_unit_test(test_decode_record),
-      cmocka_unit_test(test_limit),
-      cmocka_unit_test(test_many_tiny),
-      cmocka_unit_test(test_encode),
-      cmocka_unit_test(test_encode_limits),
-      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_descriptor),    cmocka_unit_test(test_vectors),
+      cmocka_unit_test(test_decode_record), cmocka_unit_test(test_limit),
+      cmocka_unit_test(test_many_tiny),     cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_encode_limits), cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_options),
   };
 

@@ -1,7 +1,7 @@
 /* Unit tests for the `line` codec, driven through the real framer. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,7 @@ typedef struct {
 #define NOERR 0, 0, 0
 #define DEF 0, -1
 
+/* clang-format off */
 static const vector_t vectors[] = {
     /* Plain lines. */
     {S(""), DEF, {NULL}, {0}, NOERR},
@@ -74,6 +75,7 @@ static const vector_t vectors[] = {
     {S("a\n\nb\n"), 1, -1, {"a", "", "b"}, {0}, NOERR},
     {S("a\nbc\n"), 1, -1, {"a"}, {0}, WEFT_EMSGSIZE, 3, 0},
 };
+/* clang-format on */
 
 static void open_line(cu_codec_t *c, int64_t max_length, int strip_cr) {
   cu_opt_t opts[3];
@@ -434,9 +436,13 @@ static void test_linear_scan(void **unused) {
   assert_int_equal(r.nframes, 1);
   cu_assert_frame(&r, 0, in, N);
   assert_int_equal(calls, N + 1);
-  print_message("1 MiB line byte by byte: %llu bytes examined in %llu calls\n",
-                (unsigned long long)examined, (unsigned long long)calls);
+  print_message("1 MiB line byte by byte: %llu bytes examined in %llu calls, "
+                "framer tail reallocated %zu times\n",
+                (unsigned long long)examined, (unsigned long long)calls,
+                r.tail_grows);
   assert_true(examined < 3 * (uint64_t)(N + 1));
+  /* The framer's copying is O(n) too: its tail grows geometrically. */
+  assert_true(r.tail_grows < 64);
   cu_result_free(&r);
 
   c.vt = real_vt;
@@ -455,15 +461,14 @@ static void test_options(void **unused) {
   cu_opt_t bad_bool[] = {CU_STR("strip_cr", "yes"), CU_END};
   cu_opt_t unknown[] = {CU_INT("max_length", 10), CU_INT("max_len", 10),
                         CU_END};
-  cu_opt_t two_bad[] = {CU_INT("max_length", 0), CU_INT("strip_cr", 1),
-                        CU_END};
+  cu_opt_t two_bad[] = {CU_INT("max_length", 0), CU_INT("strip_cr", 1), CU_END};
   cu_opt_t units[] = {CU_STR("max_length", "8k"), CU_BOOL("strip_cr", 0),
                       CU_END};
 
   (void)unused;
   assert_int_equal(cu_codec_open(&c, PLUGIN, zero), WEFT_EINVAL);
-  assert_true(cu_codec_error_has(&c, "test.conf:1:", "\"line\"",
-                                 "max_length", NULL));
+  assert_true(
+      cu_codec_error_has(&c, "test.conf:1:", "\"line\"", "max_length", NULL));
   assert_int_equal(c.nerrors, 1);
 
   assert_int_equal(cu_codec_open(&c, PLUGIN, zero_str), WEFT_EINVAL);
@@ -476,8 +481,8 @@ static void test_options(void **unused) {
   assert_true(cu_codec_error_has(&c, "strip_cr", NULL));
 
   assert_int_equal(cu_codec_open(&c, PLUGIN, unknown), WEFT_EINVAL);
-  assert_true(cu_codec_error_has(&c, "test.conf:2:", "unknown", "max_len",
-                                 NULL));
+  assert_true(
+      cu_codec_error_has(&c, "test.conf:2:", "unknown", "max_len", NULL));
   assert_int_equal(c.nerrors, 1);
 
   /* Both bad values reported, neither mistaken for an unknown option. */
@@ -525,14 +530,10 @@ static void test_descriptor(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_descriptor),
-      cmocka_unit_test(test_vectors),
-      cmocka_unit_test(test_decode_record),
-      cmocka_unit_test(test_limit),
-      cmocka_unit_test(test_many_tiny),
-      cmocka_unit_test(test_encode),
-      cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_linear_scan),
+      cmocka_unit_test(test_descriptor),    cmocka_unit_test(test_vectors),
+      cmocka_unit_test(test_decode_record), cmocka_unit_test(test_limit),
+      cmocka_unit_test(test_many_tiny),     cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_linear_scan),
       cmocka_unit_test(test_options),
   };
 

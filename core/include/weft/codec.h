@@ -36,7 +36,9 @@ typedef struct weft_decode {
   const uint8_t *frame;
   size_t frame_len;
   /* FRAME: input bytes used (header + frame + trailer), at least 1.
-   * ERROR: offset in the input where the error was detected. */
+   * ERROR from decode(): offset in the input where the error was detected.
+   * decode_eof() errors are reported at the unfinished frame's start, and
+   * this field is ignored. */
   size_t consumed;
   /* In: where to resume scanning.  MORE: how many bytes were examined and
    * need not be examined again. */
