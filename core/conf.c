@@ -31,6 +31,9 @@ const char weft__default_config[] =
     "    handler = { name = \"echo\"; }; }\n"
     ");\n";
 
+/* Timeouts longer than a week are a mistake, not a setting. */
+#define WEFT__MAX_TIMEOUT_MS ((uint64_t)7 * 24 * 3600 * 1000)
+
 typedef struct weft__cfg_parse {
   const char *origin;
   int nerrors;
@@ -312,6 +315,9 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
   l->backlog = 511;
   l->high_watermark = 64 * 1024;
   l->low_watermark = 32 * 1024;
+  l->idle_timeout_ms = 300 * 1000;
+  l->frame_timeout_ms = 30 * 1000;
+  l->write_timeout_ms = 60 * 1000;
   if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
     weft__cfg_err(p, l->line, "each listener must be a group { ... }");
     return;
@@ -354,6 +360,20 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
     } else if (strcmp(key, "low_watermark") == 0) {
       weft__cfg_size(p, m, "low_watermark", 0, (uint64_t)1 << 32,
                      &l->low_watermark);
+    } else if (strcmp(key, "max_connections") == 0) {
+      weft__cfg_int(p, m, "max_connections", 0, 10000000, &l->max_connections);
+    } else if (strcmp(key, "max_connections_per_ip") == 0) {
+      weft__cfg_int(p, m, "max_connections_per_ip", 0, 10000000,
+                    &l->max_connections_per_ip);
+    } else if (strcmp(key, "idle_timeout") == 0) {
+      weft__cfg_duration(p, m, "idle_timeout", 0, WEFT__MAX_TIMEOUT_MS,
+                         &l->idle_timeout_ms);
+    } else if (strcmp(key, "frame_timeout") == 0) {
+      weft__cfg_duration(p, m, "frame_timeout", 0, WEFT__MAX_TIMEOUT_MS,
+                         &l->frame_timeout_ms);
+    } else if (strcmp(key, "write_timeout") == 0) {
+      weft__cfg_duration(p, m, "write_timeout", 0, WEFT__MAX_TIMEOUT_MS,
+                         &l->write_timeout_ms);
     } else {
       weft__cfg_err(p, weft__line(m), "unknown listener setting \"%s\"", key);
     }

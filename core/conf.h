@@ -31,6 +31,11 @@ typedef struct weft__listener_conf {
   int backlog;
   uint64_t high_watermark;
   uint64_t low_watermark;
+  int64_t max_connections;        /* 0: no limit */
+  int64_t max_connections_per_ip; /* 0: no limit */
+  uint64_t idle_timeout_ms;       /* 0: off */
+  uint64_t frame_timeout_ms;      /* 0: off */
+  uint64_t write_timeout_ms;      /* 0: off */
   int line;
 } weft__listener_conf_t;
 

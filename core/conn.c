@@ -1,10 +1,13 @@
 /*
- * A connection's life: accept, read and decode, close.  Reads land in the
- * worker's scratch buffer and are decoded in place; the framer keeps only an
- * unfinished frame.  Output and backpressure live in conn_write.c.
+ * A connection's life: adoption of an accepted socket, reading and
+ * decoding, closing.  Reads land in the worker's scratch buffer and are
+ * decoded in place; the framer keeps only an unfinished frame.  Output and
+ * backpressure live in conn_write.c, deadlines in timer.c.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -21,6 +24,9 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   weft__framer_free(&c->fr);
   weft__buf_free(&c->wq);
   weft__buf_free(&c->wing);
+  weft__listener_ip_release(wl->l, (struct sockaddr *)&c->peer_addr);
+  __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
+  WEFT__STAT_SUB(&wl->stats, conns_open, 1);
   free(c);
   w->nconns--;
   weft__worker_conn_gone(w);
@@ -34,7 +40,7 @@ static void weft__conn_hard_close(weft_conn_t *c) {
   c->flags |= WEFT__C_CLOSED;
   c->flags &= ~(unsigned)(WEFT__C_READING | WEFT__C_DIRTY | WEFT__C_LINGER);
   weft__list_remove(&c->dirty);
-  weft__list_remove(&c->linger);
+  weft__timer_cancel(c);
   if (w->stage_owner == c) {
     w->stage_owner = NULL;
     w->stage.len = 0;
@@ -45,6 +51,7 @@ static void weft__conn_hard_close(weft_conn_t *c) {
 void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
                       int abort) {
   const weft_handler_vtable_t *hvt = c->wl->hvt;
+  uint64_t cap;
 
   if (c->flags & WEFT__C_CLOSED)
     return;
@@ -55,8 +62,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
       uv_read_stop(&c->h.stream);
       c->flags &= ~(unsigned)WEFT__C_READING;
     }
-    if (weft__framer_pending(&c->fr) > 0 && reason != 0 &&
-        c->fr.error == 0)
+    if (weft__framer_pending(&c->fr) > 0 && reason != 0 && c->fr.error == 0)
       weft_log(WEFT_LOG_INFO,
                "listener \"%s\" conn #%llu from %s: closing with %zu bytes of "
                "an unfinished frame (%s)",
@@ -68,6 +74,13 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
       if (hvt->on_close != NULL)
         hvt->on_close(c, reason, detail);
     }
+    /* Flushing the last replies may take a while, but not forever. */
+    cap = c->wl->l->conf->write_timeout_ms;
+    if (cap < WEFT__LINGER_MS)
+      cap = WEFT__LINGER_MS;
+    c->close_deadline = uv_now(&c->w->loop) + cap;
+    c->frame_start = 0;
+    weft__timer_schedule(c);
   }
   if (abort) {
     weft__conn_hard_close(c);
@@ -99,6 +112,7 @@ static void weft__conn_scratch_alloc(uv_handle_t *h, size_t suggested,
 
 static void weft__conn_shutdown_cb(uv_shutdown_t *req, int status) {
   weft_conn_t *c = req->data;
+  uint64_t ms = WEFT__LINGER_MS;
 
   if (c->flags & WEFT__C_CLOSED)
     return;
@@ -109,7 +123,10 @@ static void weft__conn_shutdown_cb(uv_shutdown_t *req, int status) {
     return;
   }
   c->flags |= WEFT__C_LINGER;
-  weft__worker_linger(c->w, c);
+  if (c->w->stop_seen && c->w->e->config->shutdown_grace_ms < ms)
+    ms = c->w->e->config->shutdown_grace_ms;
+  c->close_deadline = uv_now(&c->w->loop) + ms;
+  weft__timer_schedule(c);
 }
 
 void weft__conn_shutdown(weft_conn_t *c) {
@@ -132,6 +149,13 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->len = n; /* 0 makes libuv report UV_ENOBUFS */
 }
 
+static void weft__conn_stop_reading(weft_conn_t *c) {
+  if (c->flags & WEFT__C_READING) {
+    uv_read_stop(&c->h.stream);
+    c->flags &= ~(unsigned)WEFT__C_READING;
+  }
+}
+
 static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   weft_conn_t *c = arg;
   int r;
@@ -139,10 +163,11 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   /* The codec may have closed the connection while decoding this frame. */
   if (c->flags & WEFT__C_CLOSING)
     return 1;
+  WEFT__STAT_ADD(&c->wl->stats, frames_in, 1);
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {
-    weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER, "the handler refused a frame",
-                     0);
+    weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER,
+                     "the handler refused a frame", 0);
     return 1;
   }
   if (c->flags & WEFT__C_CLOSING)
@@ -150,10 +175,8 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   /* Backpressure: stop decoding and reading until the peer drains us. */
   if (weft__conn_queued(c) > c->wl->l->conf->high_watermark) {
     c->flags |= WEFT__C_PAUSED | WEFT__C_HIGH;
-    if (c->flags & WEFT__C_READING) {
-      uv_read_stop(&c->h.stream);
-      c->flags &= ~(unsigned)WEFT__C_READING;
-    }
+    WEFT__STAT_ADD(&c->wl->stats, backpressure_pauses, 1);
+    weft__conn_stop_reading(c);
     return 1;
   }
   return 0;
@@ -161,6 +184,7 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
 
 /* A codec error: only this connection pays, with the reason logged. */
 static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
+  WEFT__STAT_ADD(&c->wl->stats, decode_errors, 1);
   weft_log(WEFT_LOG_WARN,
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s",
            c->wl->l->conf->name, (unsigned long long)c->id, c->peer,
@@ -179,7 +203,18 @@ static void weft__conn_finish_input(weft_conn_t *c) {
     weft__conn_close(c, 0, "closed by peer", 0);
 }
 
+/* Frame deadline: armed at a frame's first byte, never by later bytes. */
+static void weft__conn_track_frame(weft_conn_t *c, uint64_t frames_before) {
+  if (weft__framer_pending(&c->fr) == 0) {
+    c->frame_start = 0;
+  } else if (c->frame_start == 0 || c->fr.frames != frames_before) {
+    c->frame_start = uv_now(&c->w->loop);
+    weft__timer_schedule(c);
+  }
+}
+
 void weft__conn_resume(weft_conn_t *c) {
+  uint64_t frames = c->fr.frames;
   int rc;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
@@ -190,11 +225,12 @@ void weft__conn_resume(weft_conn_t *c) {
     weft__conn_decode_failed(c, rc);
     return;
   }
+  weft__conn_track_frame(c, frames);
   if (rc == 1 || (c->flags & (WEFT__C_CLOSING | WEFT__C_PAUSED)))
     return;
   if (c->flags & WEFT__C_EOF) {
     weft__conn_finish_input(c);
-  } else if (c->w->stop_seen) {
+  } else if (c->w->stop_seen && c->drain_left <= 0) {
     weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
   } else if (!(c->flags & WEFT__C_READING)) {
     if (uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0)
@@ -206,19 +242,31 @@ void weft__conn_resume(weft_conn_t *c) {
 
 void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   weft_conn_t *c = s->data;
+  uint64_t frames;
   int rc;
 
   if (nread > 0) {
+    c->last_io = uv_now(&c->w->loop);
+    WEFT__STAT_ADD(&c->wl->stats, bytes_in, nread);
+    frames = c->fr.frames;
     rc = weft__framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
                            weft__conn_on_frame, c);
-    if (rc < 0)
+    if (rc < 0) {
       weft__conn_decode_failed(c, rc);
+      return;
+    }
+    weft__conn_track_frame(c, frames);
+    /* Stopping: what arrived before the signal is answered, then we close. */
+    if (c->w->stop_seen && (c->drain_left -= nread) <= 0 &&
+        !(c->flags & (WEFT__C_CLOSING | WEFT__C_PAUSED))) {
+      weft__conn_stop_reading(c);
+      weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
+    }
     return;
   }
   if (nread == 0)
     return;
-  c->flags &= ~(unsigned)WEFT__C_READING;
-  uv_read_stop(s);
+  weft__conn_stop_reading(c);
   if (nread == UV_EOF) {
     c->flags |= WEFT__C_EOF;
     weft__conn_finish_input(c);
@@ -233,83 +281,112 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
-static void weft__conn_free_unaccepted(uv_handle_t *h) { free(h); }
+void weft__conn_begin_stop(weft_conn_t *c) {
+  int avail = 0;
 
-static void weft__conn_spare_closed(uv_handle_t *h) {
-  weft__worker_t *w = h->data;
-  w->spare_busy = 0;
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
+    return;
+  if ((c->flags & WEFT__C_OPEN) && c->wl->hvt->on_shutdown != NULL)
+    c->wl->hvt->on_shutdown(c);
+  if (c->flags & WEFT__C_CLOSING)
+    return;
+  /*
+   * Bytes already in the socket's receive queue arrived before the signal:
+   * read exactly those, answer their frames, then close.  A connection held
+   * back by backpressure closes once it has drained (conn_resume).
+   */
+  if (ioctl(c->fd, FIONREAD, &avail) != 0)
+    avail = 0;
+  c->drain_left = avail;
+  if (avail > 0 || (c->flags & WEFT__C_PAUSED))
+    return;
+  weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
 }
 
-/*
- * No memory for a connection: accept it into the worker's spare handle and
- * close it at once.  Leaving it unaccepted would stop libuv from accepting
- * on this listener at all.
- */
-static void weft__conn_refuse(weft__wlistener_t *wl) {
-  weft__worker_t *w = wl->w;
-  int r;
+/* Refuses an accepted socket at once, counted, with a rate-limited line. */
+static void weft__conn_refuse(weft__wlistener_t *wl, int fd, const char *why) {
+  uint64_t now = uv_now(&wl->w->loop);
 
-  weft_log(WEFT_LOG_ERROR,
-           "listener \"%s\": out of memory: refusing a connection",
-           wl->l->conf->name);
-  if (w->spare_busy)
-    return;
-  if (wl->l->conf->addr.family == AF_UNIX)
-    r = uv_pipe_init(&w->loop, &w->spare.pipe, 0);
-  else
-    r = uv_tcp_init(&w->loop, &w->spare.tcp);
-  if (r != 0)
-    return;
-  w->spare_busy = 1;
-  w->spare.handle.data = w;
-  uv_accept(&wl->server.stream, &w->spare.stream);
-  uv_close(&w->spare.handle, weft__conn_spare_closed);
+  close(fd);
+  if (wl->last_refusal_log == 0 || now - wl->last_refusal_log >= 1000) {
+    wl->last_refusal_log = now;
+    weft_log(WEFT_LOG_WARN, "listener \"%s\": refusing connections: %s",
+             wl->l->conf->name, why);
+  }
 }
 
-void weft__conn_accept(weft__wlistener_t *wl) {
+void weft__conn_adopt(weft__wlistener_t *wl, int fd,
+                      const struct sockaddr_storage *ss) {
+  const weft__listener_conf_t *lc = wl->l->conf;
   weft__worker_t *w = wl->w;
-  struct sockaddr_storage ss;
-  int len = sizeof(ss), r;
   void *cs = NULL;
   weft_conn_t *c;
+  uint64_t n;
+  int r;
 
-  c = calloc(1, sizeof(*c));
-  if (c == NULL) {
-    weft__conn_refuse(wl);
+  /* Limits first: a refused connection costs no allocation. */
+  n = __atomic_add_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
+  if (lc->max_connections > 0 && n > (uint64_t)lc->max_connections) {
+    __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
+    WEFT__STAT_ADD(&wl->stats, refused_max_connections, 1);
+    weft__conn_refuse(wl, fd, "max_connections reached");
     return;
   }
-  if (wl->l->conf->addr.family == AF_UNIX)
-    r = uv_pipe_init(&w->loop, &c->h.pipe, 0);
-  else
-    r = uv_tcp_init(&w->loop, &c->h.tcp);
+  r = weft__listener_ip_acquire(wl->l, (const struct sockaddr *)ss);
   if (r != 0) {
-    free(c);
-    weft__conn_refuse(wl);
+    __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
+    if (r == WEFT_ENOMEM) {
+      WEFT__STAT_ADD(&wl->stats, refused_nomem, 1);
+      weft__conn_refuse(wl, fd, "out of memory");
+    } else {
+      WEFT__STAT_ADD(&wl->stats, refused_per_ip, 1);
+      weft__conn_refuse(wl, fd, "max_connections_per_ip reached");
+    }
     return;
   }
-  if (uv_accept(&wl->server.stream, &c->h.stream) != 0) {
-    uv_close(&c->h.handle, weft__conn_free_unaccepted);
+  c = calloc(1, sizeof(*c));
+  if (c == NULL ||
+      (lc->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
+                                  : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
+    free(c);
+    weft__listener_ip_release(wl->l, (const struct sockaddr *)ss);
+    __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
+    WEFT__STAT_ADD(&wl->stats, refused_nomem, 1);
+    weft__conn_refuse(wl, fd, "out of memory");
     return;
   }
   c->h.handle.data = c;
   c->w = w;
   c->wl = wl;
+  c->fd = fd;
+  c->peer_addr = *ss;
   c->id = __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
+  c->last_io = uv_now(&w->loop);
   weft__list_init(&c->dirty);
-  weft__list_init(&c->linger);
+  weft__list_init(&c->tnode);
   weft__list_push(&w->conns, &c->node);
   w->nconns++;
-  strcpy(c->peer, "unix");
-  if (wl->l->conf->addr.family != AF_UNIX) {
-    uv_tcp_nodelay(&c->h.tcp, 1);
-    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
-      weft__addr_format((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
-  }
+  WEFT__STAT_ADD(&wl->stats, conns_open, 1);
+  WEFT__STAT_ADD(&wl->stats, conns_total, 1);
   weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
+  if (lc->addr.family == AF_UNIX) {
+    strcpy(c->peer, "unix");
+    r = uv_pipe_open(&c->h.pipe, fd);
+  } else {
+    weft__addr_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
+    r = uv_tcp_open(&c->h.tcp, fd);
+    if (r == 0)
+      uv_tcp_nodelay(&c->h.tcp, 1);
+  }
+  if (r != 0) {
+    close(fd); /* the handle did not take it */
+    weft__conn_hard_close(c);
+    return;
+  }
   if (wl->cvt->conn_init != NULL &&
       (r = wl->cvt->conn_init(wl->cstate, &cs)) != 0) {
     weft_log(WEFT_LOG_WARN, "listener \"%s\" conn from %s: codec refused it: %s",
-             wl->l->conf->name, c->peer, weft_strerror(r));
+             lc->name, c->peer, weft_strerror(r));
     weft__conn_hard_close(c);
     return;
   }
@@ -326,6 +403,7 @@ void weft__conn_accept(weft__wlistener_t *wl) {
     return;
   }
   c->flags |= WEFT__C_READING;
+  weft__timer_schedule(c);
 }
 
 /* The public accessors. */
@@ -340,7 +418,8 @@ const char *weft_conn_listener(const weft_conn_t *c) {
 uint64_t weft_conn_id(const weft_conn_t *c) { return c->id; }
 
 void weft_conn_close(weft_conn_t *c, int reason) {
-  weft__conn_close(c, reason, reason ? weft_strerror(reason) : "closed by the handler", 0);
+  weft__conn_close(c, reason,
+                   reason ? weft_strerror(reason) : "closed by the handler", 0);
 }
 
 void *weft_codec_state(const weft_codec_ctx_t *ctx) { return ctx->state; }

@@ -74,6 +74,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
     weft__conn_rollback(c, b, before);
     return r < 0 ? r : WEFT_EPROTO;
   }
+  WEFT__STAT_ADD(&c->wl->stats, frames_out, 1);
   weft__conn_queued_more(c);
   return 0;
 }
@@ -97,10 +98,22 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
   return 0;
 }
 
+/* The kernel took n bytes: that is activity, and write progress. */
+static void weft__conn_wrote(weft_conn_t *c, size_t n) {
+  if (n == 0)
+    return;
+  c->last_io = uv_now(&c->w->loop);
+  if (c->write_since != 0)
+    c->write_since = c->last_io;
+  WEFT__STAT_ADD(&c->wl->stats, bytes_out, n);
+}
+
 static void weft__conn_write_cb(uv_write_t *req, int status) {
   weft_conn_t *c = WEFT__CONTAINER_OF(req, weft_conn_t, wreq);
 
   c->flags &= ~(unsigned)WEFT__C_WRITING;
+  if (status == 0)
+    weft__conn_wrote(c, c->wing.len);
   weft__buf_free(&c->wing);
   if (c->flags & WEFT__C_CLOSED)
     return;
@@ -152,6 +165,7 @@ void weft__conn_flush(weft_conn_t *c) {
     /* Our queue is empty by construction: try the whole batch at once. */
     w->stage_owner = NULL;
     r = weft__conn_try_write(c, w->stage.base, w->stage.len, &written);
+    weft__conn_wrote(c, written);
     if (r == 0 && written < w->stage.len &&
         weft__buf_append(&c->wq, w->stage.base + written,
                          w->stage.len - written) != 0)
@@ -169,6 +183,7 @@ void weft__conn_flush(weft_conn_t *c) {
       weft__conn_write_failed(c, r);
       return;
     }
+    weft__conn_wrote(c, written);
     weft__buf_consume(&c->wq, written);
   }
   if (!(c->flags & WEFT__C_WRITING) && c->wq.len > 0) {
@@ -185,6 +200,13 @@ void weft__conn_flush(weft_conn_t *c) {
   }
   if (c->wq.len == 0 && c->wq.base != NULL)
     weft__buf_free(&c->wq); /* an idle connection holds no buffer */
+  /* Write deadline: armed while output waits on the peer. */
+  if (c->wq.len + c->wing.len == 0) {
+    c->write_since = 0;
+  } else if (c->write_since == 0) {
+    c->write_since = uv_now(&w->loop);
+    weft__timer_schedule(c);
+  }
   if ((c->flags & WEFT__C_HIGH) &&
       weft__conn_queued(c) <= c->wl->l->conf->low_watermark) {
     c->flags &= ~(unsigned)WEFT__C_HIGH;

@@ -89,6 +89,11 @@ static int weft__engine_load_plugins(weft_engine_t *e) {
     weft__listener_t *l = &e->listeners[i];
     const weft__listener_conf_t *lc = &c->listeners[i];
     l->conf = lc;
+    l->unix_fd = -1;
+    if (weft__listener_ips_init(l) != 0) {
+      weft_log(WEFT_LOG_ERROR, "out of memory");
+      problems++;
+    }
     l->codec = weft__plugin_load(&e->plugins, lc->codec.name, lc->codec.path,
                                  WEFT_PLUGIN_CODEC, err, sizeof(err));
     if (l->codec == NULL) {
@@ -205,6 +210,10 @@ static void weft__engine_release_workers(weft_engine_t *e) {
   free(workers);
   for (j = 0; j < e->nlisteners; j++) {
     const weft__listener_conf_t *lc = e->listeners[j].conf;
+    if (e->listeners[j].unix_fd >= 0) {
+      close(e->listeners[j].unix_fd);
+      e->listeners[j].unix_fd = -1;
+    }
     if (e->listeners[j].unix_bound) {
       unlink(lc->addr.unix_path);
       e->listeners[j].unix_bound = 0;
@@ -261,6 +270,8 @@ int weft_engine_start(weft_engine_t *e) {
       goto fail;
     }
     w->nlsn = e->nlisteners;
+    for (j = 0; j < e->nlisteners; j++)
+      w->lsn[j].fd = -1; /* nothing to close until bound */
     for (j = 0; j < e->nlisteners; j++) {
       w->lsn[j].l = &e->listeners[j];
       w->lsn[j].w = w;
@@ -269,8 +280,18 @@ int weft_engine_start(weft_engine_t *e) {
         goto fail;
       if ((err = weft__listener_bind(&w->lsn[j])) != 0)
         goto fail;
+      if (weft__listener_start(&w->lsn[j]) != 0) {
+        err = WEFT_EIO;
+        goto fail;
+      }
     }
   }
+  /* Every worker holds its own copy of a Unix-domain socket now. */
+  for (j = 0; j < e->nlisteners; j++)
+    if (e->listeners[j].unix_fd >= 0) {
+      close(e->listeners[j].unix_fd);
+      e->listeners[j].unix_fd = -1;
+    }
   e->started = 1;
   weft__engine_announce(e);
   for (i = 0; i < e->nworkers; i++)
@@ -325,6 +346,7 @@ void weft_engine_free(weft_engine_t *e) {
   for (i = 0; i < e->nlisteners; i++) {
     weft__plugin_release(&e->plugins, e->listeners[i].codec);
     weft__plugin_release(&e->plugins, e->listeners[i].handler);
+    weft__listener_free_ips(&e->listeners[i]);
   }
   free(e->listeners);
   if (e->plugins_ready)

@@ -21,18 +21,65 @@
 #define WEFT__SCRATCH_SIZE (64 * 1024)
 /* How long a closing connection waits for the peer's FIN after ours. */
 #define WEFT__LINGER_MS 2000
+/* Timer wheel: granularity of every connection deadline, and its span. */
+#define WEFT__WHEEL_TICK_MS 100
+#define WEFT__WHEEL_SLOTS 1024
+
+/* What a connection's earliest deadline is for. */
+enum { WEFT__T_NONE, WEFT__T_IDLE, WEFT__T_FRAME, WEFT__T_WRITE, WEFT__T_CLOSE };
 /* Stage buffer above this size is freed after a flush. */
 #define WEFT__STAGE_KEEP (256 * 1024)
 
 typedef struct weft__worker weft__worker_t;
 
-/* A configured listener with its plugins; shared read-only by workers. */
+/*
+ * Counters.  Each is written by one worker thread only (its own listener
+ * copy), with relaxed atomic stores so another thread may read them
+ * (stats requests, SIGUSR1) without tearing; no lock, no locked add.
+ */
+#define WEFT__STATS_MAP(XX)                                                    \
+  XX(conns_open)                                                               \
+  XX(conns_total)                                                              \
+  XX(frames_in)                                                                \
+  XX(frames_out)                                                               \
+  XX(bytes_in)                                                                 \
+  XX(bytes_out)                                                                \
+  XX(decode_errors)                                                            \
+  XX(timeouts_idle)                                                            \
+  XX(timeouts_frame)                                                           \
+  XX(timeouts_write)                                                           \
+  XX(refused_max_connections)                                                  \
+  XX(refused_per_ip)                                                           \
+  XX(refused_nomem)                                                            \
+  XX(accept_pauses)                                                            \
+  XX(backpressure_pauses)                                                      \
+  XX(shutdown_forced)
+
+typedef struct weft__stats {
+#define WEFT__STATS_FIELD(name) uint64_t name;
+  WEFT__STATS_MAP(WEFT__STATS_FIELD)
+#undef WEFT__STATS_FIELD
+} weft__stats_t;
+
+#define WEFT__STAT_ADD(st, field, n)                                           \
+  __atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n), __ATOMIC_RELAXED)
+#define WEFT__STAT_SUB(st, field, n)                                           \
+  __atomic_store_n(&(st)->field, (st)->field - (uint64_t)(n), __ATOMIC_RELAXED)
+
+/* Connections per peer address, shared by a listener's workers. */
+typedef struct weft__ipcount weft__ipcount_t;
+
+/* A configured listener with its plugins; shared by its workers. */
 typedef struct weft__listener {
   const weft__listener_conf_t *conf;
   weft__plugin_t *codec;
   weft__plugin_t *handler;
   int port;       /* the port bound, once known (for port 0) */
   int unix_bound; /* we created the socket file: remove it when done */
+  int unix_fd;    /* the one Unix-domain socket all workers accept on */
+  uint64_t nconns; /* open connections over all workers (atomic) */
+  uv_mutex_t ip_lock;
+  weft__ipcount_t **ip_buckets; /* NULL unless max_connections_per_ip */
 } weft__listener_t;
 
 typedef union weft__stream {
@@ -46,15 +93,20 @@ typedef union weft__stream {
 typedef struct weft__wlistener {
   weft__listener_t *l;
   weft__worker_t *w;
-  weft__stream_t server;
-  int bound;  /* server handle initialised (must be closed) */
+  int fd;           /* the listening socket, -1 when none */
+  uv_poll_t poll;   /* readable: connections to accept */
+  uv_timer_t retry; /* resumes accepting after a descriptor shortage */
+  int polling;      /* poll and retry initialised (must be closed) */
+  int paused;       /* accepting paused by EMFILE/ENFILE */
+  int closing;
+  weft__stats_t stats;
+  uint64_t last_refusal_log; /* rate-limits refusal lines to one a second */
   const weft_codec_vtable_t *cvt;
   void *cstate;
   int cstate_made;
   const weft_handler_vtable_t *hvt;
   void *hstate;
   int hstate_made;
-  uint64_t last_accept_warn; /* loop time of the last accept-error line */
 } weft__wlistener_t;
 
 enum {
@@ -82,8 +134,14 @@ struct weft_conn {
   uv_shutdown_t sreq;
   weft__list_t node;   /* in the worker's connections */
   weft__list_t dirty;  /* in the worker's flush list */
-  weft__list_t linger; /* in the worker's linger list */
-  uint64_t linger_deadline;
+  weft__list_t tnode;  /* in a timer wheel slot */
+  uint64_t last_io;    /* loop time of the last byte in or out */
+  uint64_t frame_start; /* loop time a pending frame began, 0 if none */
+  uint64_t write_since; /* loop time output began waiting, 0 if none */
+  uint64_t close_deadline; /* closing must be over by then */
+  struct sockaddr_storage peer_addr;
+  int fd;              /* the socket, for FIONREAD at shutdown */
+  int64_t drain_left;  /* stopping: bytes received before the signal */
   uint64_t id;
   void *data;
   unsigned flags;
@@ -99,20 +157,22 @@ struct weft__worker {
   int thread_started;
   uv_async_t async;   /* wakes the loop for stop requests */
   uv_check_t check;   /* flushes output once per loop iteration */
-  uv_timer_t timer;   /* linger deadlines and the shutdown grace */
+  uv_pipe_t reserve;  /* never opened: see weft__worker_init */
+  uv_timer_t timer;   /* the wheel's tick, and the shutdown grace */
+  weft__list_t wheel[WEFT__WHEEL_SLOTS];
+  size_t wheel_pos;   /* slot of wheel_time */
+  uint64_t wheel_time; /* loop time of the last tick processed */
+  size_t wheel_count; /* connections filed in the wheel */
   weft__wlistener_t *lsn;
   size_t nlsn;
   uint8_t *scratch;
-  weft__stream_t spare; /* accepts-and-closes when a connection can't be
-                           allocated, so the listener never stalls */
-  int spare_busy;
   weft__buf_t stage;  /* encoded output of one batch, before the kernel */
   weft_conn_t *stage_owner;
   weft__list_t conns;
   weft__list_t dirty;
-  weft__list_t lingering;
   size_t nconns;
   int stop_seen;      /* 0, 1 graceful, 2 forced */
+  int grace_expired;
   int alive;          /* async handle usable (under engine lock) */
   uint64_t grace_deadline;
 };
@@ -131,22 +191,41 @@ struct weft_engine {
 };
 
 /* listener.c */
+/* Creates the listening socket for one worker (main thread, before start). */
 int weft__listener_bind(weft__wlistener_t *wl);
+/* Starts accepting on the worker's loop (worker thread or before start). */
+int weft__listener_start(weft__wlistener_t *wl);
 void weft__listener_close(weft__wlistener_t *wl);
+/* Per-peer-address connection counting for max_connections_per_ip. */
+int weft__listener_ip_acquire(weft__listener_t *l, const struct sockaddr *sa);
+void weft__listener_ip_release(weft__listener_t *l, const struct sockaddr *sa);
+int weft__listener_ips_init(weft__listener_t *l);
+void weft__listener_free_ips(weft__listener_t *l);
 
 /* conn.c */
-void weft__conn_accept(weft__wlistener_t *wl);
+/* Takes over an accepted socket: limits, handle, codec, on_open. */
+void weft__conn_adopt(weft__wlistener_t *wl, int fd,
+                      const struct sockaddr_storage *ss);
 void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
                       int abort);
 void weft__conn_shutdown(weft_conn_t *c);
 /* Backpressure relieved: decode what was held back, then read again. */
 void weft__conn_resume(weft_conn_t *c);
 void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+/* Graceful stop: on_shutdown, then answer what was received, then close. */
+void weft__conn_begin_stop(weft_conn_t *c);
 
 /* conn_write.c */
 void weft__conn_flush(weft_conn_t *c);
 size_t weft__conn_queued(const weft_conn_t *c);
 void weft__worker_flush_all(weft__worker_t *w);
+
+/* timer.c */
+void weft__timer_init(weft__worker_t *w);
+/* Files c under its earliest deadline (after one may have moved earlier). */
+void weft__timer_schedule(weft_conn_t *c);
+void weft__timer_cancel(weft_conn_t *c);
+void weft__timer_arm(weft__worker_t *w);
 
 /* worker.c */
 int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id);
@@ -154,7 +233,8 @@ int weft__worker_start(weft__worker_t *w);
 /* Wakes the worker to see a stop request.  Call with the engine lock held. */
 void weft__worker_wake(weft__worker_t *w);
 void weft__worker_conn_gone(weft__worker_t *w);
-void weft__worker_linger(weft__worker_t *w, weft_conn_t *c);
+/* Once per wheel tick: the shutdown grace. */
+void weft__worker_tick(weft__worker_t *w);
 /* Closes every handle and runs the loop dry; for start-up failures. */
 void weft__worker_teardown(weft__worker_t *w);
 

@@ -32,6 +32,7 @@ core_libweftcore_la_SOURCES = \
 	core/conn.c \
 	core/conn_write.c \
 	core/worker.c \
+	core/timer.c \
 	core/engine.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)
 

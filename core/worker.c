@@ -8,9 +8,6 @@
 
 #include "internal.h"
 
-/* Granularity of linger and shutdown-grace deadlines. */
-#define WEFT__TICK_MS 100
-
 static void weft__worker_check_cb(uv_check_t *h) {
   weft__worker_flush_all(h->data);
 }
@@ -29,6 +26,8 @@ static void weft__worker_close_handles(weft__worker_t *w) {
     uv_close((uv_handle_t *)&w->check, NULL);
   if (!uv_is_closing((uv_handle_t *)&w->timer))
     uv_close((uv_handle_t *)&w->timer, NULL);
+  if (!uv_is_closing((uv_handle_t *)&w->reserve))
+    uv_close((uv_handle_t *)&w->reserve, NULL);
 }
 
 void weft__worker_conn_gone(weft__worker_t *w) {
@@ -36,43 +35,23 @@ void weft__worker_conn_gone(weft__worker_t *w) {
     weft__worker_close_handles(w);
 }
 
-static void weft__worker_tick(uv_timer_t *t) {
-  weft__worker_t *w = t->data;
+void weft__worker_tick(weft__worker_t *w) {
   uint64_t now = uv_now(&w->loop);
-  weft__list_t *n, *next;
-  weft_conn_t *c;
+  weft__list_t *n;
 
-  for (n = w->lingering.next; n != &w->lingering; n = next) {
-    next = n->next;
-    c = WEFT__CONTAINER_OF(n, weft_conn_t, linger);
-    if (c->linger_deadline <= now)
-      weft__conn_close(c, c->close_reason, "peer did not close in time", 1);
-  }
-  if (w->stop_seen && now >= w->grace_deadline && w->nconns > 0) {
+  if (w->stop_seen && now >= w->grace_deadline && w->nconns > 0 &&
+      !w->grace_expired) {
+    w->grace_expired = 1;
     weft_log(WEFT_LOG_WARN,
              "worker %d: shutdown grace expired, closing %zu connections",
              w->id, w->nconns);
-    for (n = w->conns.next; n != &w->conns; n = n->next)
-      weft__conn_close(WEFT__CONTAINER_OF(n, weft_conn_t, node), WEFT_ESHUTDOWN,
-                       "shutdown grace expired", 1);
+    for (n = w->conns.next; n != &w->conns; n = n->next) {
+      weft_conn_t *c = WEFT__CONTAINER_OF(n, weft_conn_t, node);
+      if (!(c->flags & WEFT__C_CLOSED))
+        WEFT__STAT_ADD(&c->wl->stats, shutdown_forced, 1);
+      weft__conn_close(c, WEFT_ESHUTDOWN, "shutdown grace expired", 1);
+    }
   }
-  if (!w->stop_seen && weft__list_empty(&w->lingering))
-    uv_timer_stop(t);
-}
-
-static void weft__worker_arm(weft__worker_t *w) {
-  if (!uv_is_active((uv_handle_t *)&w->timer))
-    uv_timer_start(&w->timer, weft__worker_tick, WEFT__TICK_MS, WEFT__TICK_MS);
-}
-
-void weft__worker_linger(weft__worker_t *w, weft_conn_t *c) {
-  uint64_t ms = WEFT__LINGER_MS;
-
-  if (w->stop_seen && w->e->config->shutdown_grace_ms < ms)
-    ms = w->e->config->shutdown_grace_ms;
-  c->linger_deadline = uv_now(&w->loop) + ms;
-  weft__list_push(&w->lingering, &c->linger);
-  weft__worker_arm(w);
 }
 
 static void weft__worker_stop(weft__worker_t *w, int how) {
@@ -92,22 +71,17 @@ static void weft__worker_stop(weft__worker_t *w, int how) {
     next = n->next;
     c = WEFT__CONTAINER_OF(n, weft_conn_t, node);
     if (how == 2) {
+      if (!(c->flags & WEFT__C_CLOSED))
+        WEFT__STAT_ADD(&c->wl->stats, shutdown_forced, 1);
       weft__conn_close(c, WEFT_ESHUTDOWN, "forced stop", 1);
       continue;
     }
-    if (c->flags & WEFT__C_CLOSING)
-      continue;
-    if ((c->flags & WEFT__C_OPEN) && c->wl->hvt->on_shutdown != NULL)
-      c->wl->hvt->on_shutdown(c);
-    /* A connection held back by backpressure still owes replies to the
-     * frames it has: it closes once it has drained them (conn_resume). */
-    if (!(c->flags & (WEFT__C_PAUSED | WEFT__C_CLOSING)))
-      weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
+    weft__conn_begin_stop(c);
   }
   if (w->nconns == 0)
     weft__worker_close_handles(w);
   else
-    weft__worker_arm(w);
+    weft__timer_arm(w);
 }
 
 static void weft__worker_async_cb(uv_async_t *a) {
@@ -129,7 +103,6 @@ int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
   w->id = id;
   weft__list_init(&w->conns);
   weft__list_init(&w->dirty);
-  weft__list_init(&w->lingering);
   w->scratch = malloc(WEFT__SCRATCH_SIZE);
   if (w->scratch == NULL)
     return WEFT_ENOMEM;
@@ -146,8 +119,13 @@ int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
   w->check.data = w;
   uv_check_start(&w->check, weft__worker_check_cb);
   uv_unref((uv_handle_t *)&w->check);
+  /* libuv opens a per-loop reserve descriptor at the first stream it
+   * initialises; doing that now keeps descriptor counts flat from the first
+   * connection on, so a leak is visible as a leak. */
+  uv_pipe_init(&w->loop, &w->reserve, 0);
   uv_timer_init(&w->loop, &w->timer);
   w->timer.data = w;
+  weft__timer_init(w);
   w->alive = 1;
   return 0;
 }
