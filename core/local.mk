@@ -12,7 +12,8 @@ weftinclude_HEADERS = \
 	core/include/weft/codec.h \
 	core/include/weft/handler.h \
 	core/include/weft/plugin.h \
-	core/include/weft/engine.h
+	core/include/weft/engine.h \
+	core/include/weft/stats.h
 nodist_weftinclude_HEADERS = core/include/weft/version.h
 
 # Everything of libweft, with internal symbols visible, for unit tests.
@@ -33,6 +34,7 @@ core_libweftcore_la_SOURCES = \
 	core/conn_write.c \
 	core/worker.c \
 	core/timer.c \
+	core/stats.c \
 	core/engine.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)
 
@@ -40,9 +42,9 @@ lib_LTLIBRARIES += libweft.la
 libweft_la_SOURCES =
 libweft_la_LIBADD = core/libweftcore.la \
 	-dlpreopen builtin/line.la -dlpreopen builtin/length.la \
-	-dlpreopen builtin/echo.la
+	-dlpreopen builtin/echo.la -dlpreopen builtin/stats.la
 libweft_la_DEPENDENCIES = core/libweftcore.la builtin/line.la \
-	builtin/length.la builtin/echo.la
+	builtin/length.la builtin/echo.la builtin/stats.la
 libweft_la_LDFLAGS = -no-undefined -version-info 0:0:0 \
 	-export-symbols-regex '^weft_[a-z]'
 
@@ -54,7 +56,8 @@ weftd_LDADD = libweft.la $(LIBLTDL)
 # libtool's preloaded-symbol tables, so it runs with nothing installed.
 # libtool would link an installable module as a shared library, so each
 # built-in also exists as a static convenience copy of the same name.
-noinst_LTLIBRARIES += builtin/line.la builtin/length.la builtin/echo.la
+noinst_LTLIBRARIES += builtin/line.la builtin/length.la builtin/echo.la \
+	builtin/stats.la
 builtin_line_la_SOURCES = codecs/line.c
 builtin_line_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=line
 builtin_line_la_LDFLAGS = -module
@@ -64,3 +67,6 @@ builtin_length_la_LDFLAGS = -module
 builtin_echo_la_SOURCES = plugins/echo.c
 builtin_echo_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=echo
 builtin_echo_la_LDFLAGS = -module
+builtin_stats_la_SOURCES = plugins/stats.c
+builtin_stats_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=stats
+builtin_stats_la_LDFLAGS = -module

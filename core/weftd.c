@@ -30,7 +30,8 @@ static void weftd_usage(FILE *f) {
           "  -V, --version       print the version and plugin ABI\n"
           "  -h, --help          this text\n"
           "\n"
-          "Signals: SIGTERM/SIGINT stop gracefully, a second one forces.\n");
+          "Signals: SIGTERM/SIGINT stop gracefully, a second one forces;\n"
+          "SIGUSR1 writes the counters to the log.\n");
 }
 
 /* Blocks the daemon's signals so every thread inherits the mask; the main
@@ -40,6 +41,7 @@ static void weftd_block_signals(sigset_t *set) {
   sigaddset(set, SIGINT);
   sigaddset(set, SIGTERM);
   sigaddset(set, SIGHUP);
+  sigaddset(set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
@@ -47,6 +49,12 @@ typedef struct weftd_waiter {
   weft_engine_t *engine;
   volatile int done;
 } weftd_waiter_t;
+
+static int weftd_log_stats(void *arg, const char *line) {
+  (void)arg;
+  weft_log(WEFT_LOG_INFO, "stats: %s", line);
+  return 0;
+}
 
 static void *weftd_wait_thread(void *arg) {
   weftd_waiter_t *wt = arg;
@@ -162,6 +170,10 @@ int main(int argc, char **argv) {
   while (!waiter.done) {
     if (sigwait(&set, &sig) != 0 || waiter.done)
       continue;
+    if (sig == SIGUSR1) {
+      weft_engine_stats(engine, weftd_log_stats, NULL);
+      continue;
+    }
     if (sig == SIGHUP) {
       weft_log(WEFT_LOG_WARN,
                "SIGHUP: configuration reload is not available in this "

@@ -1,7 +1,12 @@
 ## Handler plugins.
 pkglib_LTLIBRARIES += plugins/echo.la
 plugins_echo_la_SOURCES = plugins/echo.c
-plugins_echo_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=echo
 plugins_echo_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
-	-export-symbols-regex '^(echo_LTX_)?weft_plugin$$'
+	-export-symbols-regex '^weft_plugin$$'
 plugins_echo_la_LIBADD = libweft.la
+
+pkglib_LTLIBRARIES += plugins/stats.la
+plugins_stats_la_SOURCES = plugins/stats.c
+plugins_stats_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^weft_plugin$$'
+plugins_stats_la_LIBADD = libweft.la

@@ -13,5 +13,6 @@
 #include <weft/handler.h>
 #include <weft/plugin.h>
 #include <weft/engine.h>
+#include <weft/stats.h>
 
 #endif /* WEFT_H */
