@@ -1,3 +1,4 @@
 include tests/codecs.mk
 include tests/itest.mk
 include tests/loader.mk
+include tests/pressure.mk
