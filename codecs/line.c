@@ -1,47 +1,183 @@
 /*
- * The `line` codec: frames are the bytes before each "\n".
+ * The `line` codec: frames are the bytes before each delimiter, "\n" unless
+ * configured otherwise.
  *
  * Options:
- *   max_length  size, default 64k: the most bytes allowed before the "\n"
- *               (a "\r" that strip_cr drops still counts);
- *   strip_cr    bool, default true: drop one "\r" just before the "\n".
+ *   delimiter         string, default "\n": 1 to 32 bytes, with the escapes
+ *                     \n \r \t \0 \\ and \xHH decoded here (see line_unescape);
+ *   max_length        size, default 64k: the most bytes allowed before the
+ *                     delimiter (a "\r" that strip_cr drops still counts);
+ *   strip_cr          bool, default true with "\n" (and refused with any
+ *                     other delimiter): drop one "\r" just before the "\n";
+ *   append_delimiter  bool, default true: the encoder adds the delimiter;
+ *                     false sends frames as given (the handler writes it);
+ *   on_overflow       "close" (default) or "discard": what a line longer
+ *                     than max_length does (see line_overflow).
  *
- * A line longer than max_length is an error found at its max_length+1-th
- * byte, so a peer can never make us hold more than max_length bytes of it.
- * Stateless: nothing per connection.
+ * A line longer than max_length is found at its first byte past the limit
+ * that cannot begin a delimiter, so a peer can never make us hold more than
+ * max_length + (delimiter length - 1) bytes of one line.  Scanning resumes
+ * where the last call stopped, so a line arriving a byte at a time costs
+ * O(n) in total.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <weft/weft.h>
 
+#define LINE_MAX_DELIM 32
+#define LINE_NONE ((size_t)-1)
+
 typedef struct {
+  uint8_t delim[LINE_MAX_DELIM];
+  size_t dlen;
   size_t max_length;
   int strip_cr;
+  int append;
+  int discard; /* on_overflow = "discard" */
 } line_state_t;
+
+/* Per connection, only with on_overflow = "discard". */
+typedef struct {
+  int discarding; /* inside a line already reported as too long */
+} line_conn_t;
+
+static int line_hex(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/*
+ * Decodes the delimiter option.  libconfig turns "\n", "\r", "\t" and "\\"
+ * into bytes itself but passes other escapes through with their backslash,
+ * and cannot carry a NUL at all ("\x00" ends its string); so the codec also
+ * decodes \0, \xHH, \n, \r, \t and \\ itself: `delimiter = "\0";` and
+ * `delimiter = "\\r\\n";` both work.  Returns 0, or -1 with *what saying why.
+ */
+static int line_unescape(const char *s, line_state_t *st, const char **what) {
+  size_t n = 0;
+  int hi, lo;
+  uint8_t c;
+
+  while (*s != '\0') {
+    if (*s != '\\') {
+      c = (uint8_t)*s++;
+    } else {
+      s++;
+      switch (*s) {
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case '0':
+        c = 0;
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      case 'x':
+        hi = line_hex(s[1]);
+        lo = hi < 0 ? -1 : line_hex(s[2]);
+        if (lo < 0) {
+          *what = "\\x must be followed by two hex digits";
+          return -1;
+        }
+        c = (uint8_t)(hi << 4 | lo);
+        s += 2;
+        break;
+      default:
+        *what = "unknown escape: use \\n \\r \\t \\0 \\\\ or \\xHH";
+        return -1;
+      }
+      s++;
+    }
+    if (n == LINE_MAX_DELIM) {
+      *what = "is longer than 32 bytes";
+      return -1;
+    }
+    st->delim[n++] = c;
+  }
+  if (n == 0) {
+    *what = "is empty (a NUL is written \"\\0\" or \"\\\\x00\": libconfig "
+            "drops \"\\x00\" and everything after it)";
+    return -1;
+  }
+  st->dlen = n;
+  return 0;
+}
 
 static int line_create(weft_opts_t *opts, void **state) {
   line_state_t *s;
+  const char *delim, *overflow, *why;
   uint64_t max_length;
-  int strip_cr;
-  int rc;
-  int rc2;
+  int strip_cr, append, rc = 0, r;
+
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return WEFT_ENOMEM;
 
   /* Read every option before failing, so each one is marked as known and
    * the operator sees all the bad values at once, not an "unknown" one. */
-  rc = weft_opt_size(opts, "max_length", 64 * 1024, 1, (uint64_t)1 << 30,
-                     &max_length);
-  rc2 = weft_opt_bool(opts, "strip_cr", 1, &strip_cr);
-  if (rc != 0)
-    return rc;
-  if (rc2 != 0)
-    return rc2;
+  r = weft_opt_str(opts, "delimiter", "\n", &delim);
+  if (r == 0 && line_unescape(delim, s, &why) != 0)
+    r = weft_opt_error(opts, "delimiter", "delimiter %s", why);
+  rc = rc ? rc : r;
 
-  s = malloc(sizeof(*s));
-  if (s == NULL)
-    return WEFT_ENOMEM;
+  r = weft_opt_size(opts, "max_length", 64 * 1024, 1, (uint64_t)1 << 30,
+                    &max_length);
+  rc = rc ? rc : r;
+
+  /* -1: not given; the default depends on the delimiter. */
+  r = weft_opt_bool(opts, "strip_cr", -1, &strip_cr);
+  rc = rc ? rc : r;
+
+  r = weft_opt_bool(opts, "append_delimiter", 1, &append);
+  rc = rc ? rc : r;
+
+  r = weft_opt_str(opts, "on_overflow", "close", &overflow);
+  if (r == 0) {
+    if (strcmp(overflow, "discard") == 0) {
+#ifdef WEFT_HAVE_DECODE_SKIP
+      s->discard = 1;
+#else
+      r = weft_opt_error(opts, "on_overflow",
+                         "\"discard\" needs an engine that can skip input "
+                         "(WEFT_DECODE_SKIP), which this weft lacks");
+#endif
+    } else if (strcmp(overflow, "close") != 0) {
+      r = weft_opt_error(opts, "on_overflow",
+                         "must be \"close\" or \"discard\", not \"%s\"",
+                         overflow);
+    }
+  }
+  rc = rc ? rc : r;
+
+  if (rc == 0) {
+    int newline = s->dlen == 1 && s->delim[0] == '\n';
+    if (strip_cr == -1)
+      strip_cr = newline;
+    else if (strip_cr && !newline)
+      rc = weft_opt_error(opts, "strip_cr",
+                          "applies only with the delimiter \"\\n\": write "
+                          "the \"\\r\" into the delimiter instead");
+  }
+  if (rc != 0) {
+    free(s);
+    return rc;
+  }
   s->max_length = (size_t)max_length;
   s->strip_cr = strip_cr;
+  s->append = append;
   *state = s;
   return 0;
 }
@@ -50,43 +186,154 @@ static void line_destroy(void *state) {
   free(state);
 }
 
+static int line_conn_init(void *state, void **conn_state) {
+  const line_state_t *s = state;
+
+  /* Closing on overflow needs no memory per connection. */
+  if (!s->discard)
+    return 0;
+  *conn_state = calloc(1, sizeof(line_conn_t));
+  return *conn_state != NULL ? 0 : WEFT_ENOMEM;
+}
+
+static void line_conn_free(void *state, void *conn_state) {
+  (void)state;
+  free(conn_state);
+}
+
+/*
+ * The first p in [from, last] where a whole delimiter starts inside
+ * in[0..len), or LINE_NONE.  A multi-byte delimiter is found by its last
+ * byte with memchr (for "\r\n", the rarer "\n"), then checked backwards.
+ */
+static size_t line_find(const line_state_t *s, const uint8_t *in, size_t len,
+                        size_t from, size_t last) {
+  const uint8_t *hit;
+  size_t end, q;
+
+  if (len < s->dlen || from > len - s->dlen)
+    return LINE_NONE;
+  if (last > len - s->dlen)
+    last = len - s->dlen;
+  if (from > last)
+    return LINE_NONE;
+  if (s->dlen == 1) {
+    hit = memchr(in + from, s->delim[0], last + 1 - from);
+    return hit != NULL ? (size_t)(hit - in) : LINE_NONE;
+  }
+  /* Positions of the delimiter's last byte: [from + dlen - 1, end). */
+  end = last + s->dlen;
+  for (q = from + s->dlen - 1; q < end; q++) {
+    hit = memchr(in + q, s->delim[s->dlen - 1], end - q);
+    if (hit == NULL)
+      return LINE_NONE;
+    q = (size_t)(hit - in);
+    if (memcmp(in + q + 1 - s->dlen, s->delim, s->dlen - 1) == 0)
+      return q + 1 - s->dlen;
+  }
+  return LINE_NONE;
+}
+
+/* Whether a delimiter may still start at some p in [from, last] whose
+ * bytes run past the input: in[p..len) is a prefix of the delimiter. */
+static int line_partial(const line_state_t *s, const uint8_t *in, size_t len,
+                        size_t from, size_t last) {
+  size_t p;
+
+  if (len + 1 > s->dlen && from < len + 1 - s->dlen)
+    from = len + 1 - s->dlen;
+  for (p = from; p <= last && p < len; p++)
+    if (memcmp(in + p, s->delim, len - p) == 0)
+      return 1;
+  return 0;
+}
+
+#ifdef WEFT_HAVE_DECODE_SKIP
+/* Discarding the rest of an over-long line: drop input up to and including
+ * the next delimiter, keeping only bytes that may begin one. */
+static weft_decode_status_t line_skip(const line_state_t *s, line_conn_t *cs,
+                                      const uint8_t *in, size_t len,
+                                      weft_decode_t *d) {
+  size_t p = line_find(s, in, len, 0, len);
+
+  if (p != LINE_NONE) {
+    cs->discarding = 0;
+    d->consumed = p + s->dlen;
+    return WEFT_DECODE_SKIP;
+  }
+  if (len < s->dlen) {
+    d->scanned = 0;
+    return WEFT_DECODE_MORE;
+  }
+  d->consumed = len + 1 - s->dlen;
+  return WEFT_DECODE_SKIP;
+}
+#endif
+
+/*
+ * What a line past max_length does.  "close": an error, found at the first
+ * byte past the limit.  "discard": that line is reported once as an error
+ * the connection survives, then skipped up to its delimiter, however long.
+ */
+static weft_decode_status_t
+line_overflow(weft_codec_ctx_t *ctx, const line_state_t *s, weft_decode_t *d) {
+  d->error = WEFT_EMSGSIZE;
+#ifdef WEFT_HAVE_DECODE_SKIP
+  if (s->discard) {
+    line_conn_t *cs = weft_codec_conn_state(ctx);
+    if (cs != NULL) {
+      cs->discarding = 1;
+      d->reason = "line longer than max_length, discarded";
+      d->consumed = s->max_length + 1;
+      return WEFT_DECODE_SKIP;
+    }
+  }
+#else
+  (void)ctx;
+#endif
+  d->reason = "line longer than max_length";
+  d->consumed = s->max_length;
+  return WEFT_DECODE_ERROR;
+}
+
 static weft_decode_status_t line_decode(weft_codec_ctx_t *ctx,
                                         const uint8_t *in, size_t len,
                                         weft_decode_t *d) {
   const line_state_t *s = weft_codec_state(ctx);
-  const uint8_t *nl;
-  size_t start;
-  size_t limit;
-  size_t n;
+  size_t start, p, n;
 
-  /* A delimiter can sit at most at index max_length: never look further,
-   * so an over-long line is caught at its first byte past the limit. */
-  limit = len;
-  if (limit > s->max_length)
-    limit = s->max_length + 1;
+#ifdef WEFT_HAVE_DECODE_SKIP
+  if (s->discard) {
+    line_conn_t *cs = weft_codec_conn_state(ctx);
+    if (cs != NULL && cs->discarding)
+      return line_skip(s, cs, in, len, d);
+  }
+#endif
 
-  /* Resume where the last MORE stopped.  A resume point past the input
-   * cannot come from a correct engine; rescanning is the safe answer. */
+  /* Resume where the last MORE stopped: no delimiter starts before it.  A
+   * resume point past the input cannot come from a correct engine;
+   * rescanning is the safe answer. */
   start = d->scanned;
-  if (start > limit)
+  if (start > len)
     start = 0;
 
-  nl = memchr(in + start, '\n', limit - start);
-  if (nl == NULL) {
-    if (len > s->max_length) {
-      d->error = WEFT_EMSGSIZE;
-      d->reason = "line longer than max_length";
-      d->consumed = s->max_length;
-      return WEFT_DECODE_ERROR;
-    }
-    d->scanned = len;
+  /* A delimiter may start at index max_length at most: never look
+   * further, so an over-long line is caught as soon as it is proven. */
+  p = line_find(s, in, len, start, s->max_length);
+  if (p == LINE_NONE) {
+    if (len > s->max_length && !line_partial(s, in, len, start, s->max_length))
+      return line_overflow(ctx, s, d);
+    /* Every start before len - (dlen - 1) was checked whole. */
+    d->scanned = len + 1 > s->dlen ? len + 1 - s->dlen : 0;
+    if (d->scanned < start)
+      d->scanned = start;
     d->need = 0;
     return WEFT_DECODE_MORE;
   }
 
-  n = (size_t)(nl - in);
+  n = p;
   d->frame = in;
-  d->consumed = n + 1;
+  d->consumed = p + s->dlen;
   if (s->strip_cr && n > 0 && in[n - 1] == '\r')
     n--;
   d->frame_len = n;
@@ -96,10 +343,23 @@ static weft_decode_status_t line_decode(weft_codec_ctx_t *ctx,
 static weft_decode_status_t line_decode_eof(weft_codec_ctx_t *ctx,
                                             const uint8_t *in, size_t len,
                                             weft_decode_t *d) {
-  (void)ctx;
   (void)in;
+#ifdef WEFT_HAVE_DECODE_SKIP
+  {
+    const line_state_t *s = weft_codec_state(ctx);
+    line_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
+    /* The tail of a line already discarded: nothing to report again. */
+    if (cs != NULL && cs->discarding) {
+      d->consumed = len;
+      return WEFT_DECODE_SKIP;
+    }
+  }
+#else
+  (void)ctx;
   (void)len;
-  /* decode() already took every complete line: what is left has no "\n". */
+#endif
+  /* decode() already took every complete line: what is left has no
+   * delimiter. */
   d->error = WEFT_ETRUNC;
   d->reason = "unterminated line at end of stream";
   d->consumed = 0; /* where the unfinished line starts */
@@ -111,18 +371,26 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
   const line_state_t *s = weft_codec_state(ctx);
   uint8_t *p;
 
+  if (!s->append)
+    return len > 0 ? weft_out_append(out, frame, len) : 0;
+
   if (len > s->max_length)
     return WEFT_EMSGSIZE;
-  /* The peer would read a "\n" inside the frame as two lines. */
-  if (len > 0 && memchr(frame, '\n', len) != NULL)
+  /* A trailing "\r" would be stripped by the peer's decoder. */
+  if (s->strip_cr && len > 0 && frame[len - 1] == '\r')
     return WEFT_EINVAL;
 
-  p = weft_out_reserve(out, len + 1);
+  p = weft_out_reserve(out, len + s->dlen);
   if (p == NULL)
     return WEFT_ENOMEM;
   if (len > 0)
     memcpy(p, frame, len);
-  p[len] = '\n';
+  memcpy(p + len, s->delim, s->dlen);
+  /* The peer must find the first delimiter exactly at the end: one inside
+   * the frame, or one made of the frame's tail and the delimiter's head
+   * ("a" + "aa"), would split it. */
+  if (line_find(s, p, len + s->dlen, 0, len) != len)
+    return WEFT_EINVAL; /* what was appended is discarded */
   return 0;
 }
 
@@ -130,11 +398,11 @@ static const weft_codec_vtable_t line_vtable = {
     sizeof(weft_codec_vtable_t),
     line_create,
     line_destroy,
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
+    line_conn_init, /* state only with on_overflow = "discard" */
+    line_conn_free,
     line_decode,
     line_decode_eof,
     line_encode,
 };
 
-WEFT_CODEC_PLUGIN("line", "1.0", &line_vtable);
+WEFT_CODEC_PLUGIN("line", "1.1", &line_vtable);

@@ -197,6 +197,7 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
             cu_split_t split, int at_eof, cu_result_t *r) {
   weft__framer_t f;
   cu_sink_t k;
+  void *conn_state = NULL;
   uint8_t *scratch, *base;
   size_t scratch_len, done, chunk, avail, n, cap;
   uint64_t seed = split.arg;
@@ -210,7 +211,10 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
   scratch = malloc(scratch_len);
   assert_non_null(scratch);
 
-  weft__framer_init(&f, c->vt, c->state, NULL, NULL);
+  /* Per-connection state, as the engine makes it for each connection. */
+  if (c->vt->conn_init != NULL)
+    assert_int_equal(c->vt->conn_init(c->state, &conn_state), 0);
+  weft__framer_init(&f, c->vt, c->state, conn_state, NULL);
   done = 0;
   while (done < len && rc == 0) {
     chunk = cu_next_chunk(&split, &seed, done, len);
@@ -248,7 +252,12 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
   }
   r->delivered = f.frames;
   assert_int_equal(r->delivered, r->nframes);
+#ifdef WEFT_HAVE_DECODE_SKIP
+  r->discarded = f.discarded;
+#endif
   weft__framer_free(&f);
+  if (conn_state != NULL && c->vt->conn_free != NULL)
+    c->vt->conn_free(c->state, conn_state);
   free(scratch);
 }
 
@@ -263,6 +272,7 @@ void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
                     const char *what) {
   size_t i;
   int same = a->nframes == b->nframes && a->error == b->error &&
+             a->discarded == b->discarded &&
              a->error_offset == b->error_offset &&
              a->error_at_eof == b->error_at_eof &&
              (a->reason == b->reason ||
@@ -273,12 +283,14 @@ void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
            memcmp(a->data + a->frame_off[i], b->data + b->frame_off[i],
                   a->frame_len[i]) == 0;
   if (!same)
-    fail_msg("%s: %zu frames, error %d at %llu (%s)%s; whole: %zu frames, "
-             "error %d at %llu (%s)%s",
-             what, b->nframes, b->error, (unsigned long long)b->error_offset,
-             b->reason ? b->reason : "-", b->error_at_eof ? " at eof" : "",
-             a->nframes, a->error, (unsigned long long)a->error_offset,
-             a->reason ? a->reason : "-", a->error_at_eof ? " at eof" : "");
+    fail_msg("%s: %zu frames, %llu discarded, error %d at %llu (%s)%s; "
+             "whole: %zu frames, %llu discarded, error %d at %llu (%s)%s",
+             what, b->nframes, (unsigned long long)b->discarded, b->error,
+             (unsigned long long)b->error_offset, b->reason ? b->reason : "-",
+             b->error_at_eof ? " at eof" : "", a->nframes,
+             (unsigned long long)a->discarded, a->error,
+             (unsigned long long)a->error_offset, a->reason ? a->reason : "-",
+             a->error_at_eof ? " at eof" : "");
 }
 
 void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
@@ -388,10 +400,16 @@ int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
               weft__buf_t *out) {
   weft_codec_ctx_t ctx;
   weft_out_t o;
+  size_t before = out->len;
+  int r;
 
   memset(&ctx, 0, sizeof(ctx));
   ctx.vt = c->vt;
   ctx.state = c->state;
   o.buf = out;
-  return c->vt->encode(&ctx, frame, len, &o);
+  r = c->vt->encode(&ctx, frame, len, &o);
+  /* As weft_conn_send() does: a refused frame leaves nothing behind. */
+  if (r != 0)
+    out->len = before;
+  return r;
 }

@@ -102,11 +102,13 @@ typedef struct {
   size_t max_pending; /* largest tail the framer held after a clean feed */
   uint64_t delivered; /* framer's own frame count */
   size_t tail_grows;  /* times the framer's tail buffer was reallocated */
+  uint64_t discarded; /* frames the codec skipped with an error (SKIP) */
 } cu_result_t;
 
 /*
  * Feeds in[0..len) through a fresh framer cut as split says, following the
- * engine's protocol (read_buf, copy, feed), then signals EOF unless
+ * engine's protocol (conn_init, read_buf, copy, feed, conn_free), then
+ * signals EOF unless
  * at_eof is 0 or an error already stopped it.  Frames are copied into r.
  */
 void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
@@ -138,7 +140,8 @@ void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
  */
 uint8_t *cu_hex(const char *hex, size_t *len);
 
-/* Runs the codec's encode() into out (appending).  Its return value. */
+/* Runs the codec's encode() into out (appending).  Its return value; on
+ * failure out is rolled back, as weft_conn_send() does. */
 int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
               weft__buf_t *out);
 
