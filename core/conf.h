@@ -40,6 +40,7 @@ typedef struct weft__listener_conf {
 } weft__listener_conf_t;
 
 typedef struct weft__config {
+  int refs;     /* the engine and each listener built from it */
   char *origin; /* file name, or "<default>" */
   int workers;
   char **plugin_path;

@@ -29,6 +29,8 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   WEFT__STAT_SUB(&wl->stats, conns_open, 1);
   free(c);
   w->nconns--;
+  wl->nconns--;
+  weft__wl_maybe_finish(wl);
   weft__worker_conn_gone(w);
 }
 
@@ -366,6 +368,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   weft__list_init(&c->tnode);
   weft__list_push(&w->conns, &c->node);
   w->nconns++;
+  wl->nconns++;
   WEFT__STAT_ADD(&wl->stats, conns_open, 1);
   WEFT__STAT_ADD(&wl->stats, conns_total, 1);
   weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);

@@ -69,9 +69,21 @@ typedef struct weft__stats {
 /* Connections per peer address, shared by a listener's workers. */
 typedef struct weft__ipcount weft__ipcount_t;
 
-/* A configured listener with its plugins; shared by its workers. */
+typedef struct weft__wlistener weft__wlistener_t;
+
+/*
+ * A configured listener with its plugins and one weft__wlistener_t per
+ * worker.  Active ones serve; a reload retires those it removes or
+ * changes, and they live on until their last connection has closed.
+ */
 typedef struct weft__listener {
+  weft__list_t node;   /* in the engine's active or retired list */
+  weft__config_t *cfg; /* holds conf (a reference) */
   const weft__listener_conf_t *conf;
+  weft__wlistener_t *wl; /* [nworkers] */
+  int nworkers;
+  int ndead;           /* workers done with it (engine lock) */
+  int keep;            /* a reload in progress keeps it */
   weft__plugin_t *codec;
   weft__plugin_t *handler;
   int port;       /* the port bound, once known (for port 0) */
@@ -90,9 +102,13 @@ typedef union weft__stream {
 } weft__stream_t;
 
 /* A listener bound on one worker, with that worker's plugin instances. */
-typedef struct weft__wlistener {
+struct weft__wlistener {
   weft__listener_t *l;
   weft__worker_t *w;
+  size_t nconns;    /* connections still using these instances */
+  int retired;      /* a reload removed it from its worker */
+  int handles_open; /* poll and retry not yet closed */
+  int dead;         /* instances destroyed (engine lock) */
   int fd;           /* the listening socket, -1 when none */
   uv_poll_t poll;   /* readable: connections to accept */
   uv_timer_t retry; /* resumes accepting after a descriptor shortage */
@@ -107,7 +123,7 @@ typedef struct weft__wlistener {
   const weft_handler_vtable_t *hvt;
   void *hstate;
   int hstate_made;
-} weft__wlistener_t;
+};
 
 enum {
   WEFT__C_OPEN = 1 << 0,     /* on_open ran: on_close is owed */
@@ -163,8 +179,11 @@ struct weft__worker {
   size_t wheel_pos;   /* slot of wheel_time */
   uint64_t wheel_time; /* loop time of the last tick processed */
   size_t wheel_count; /* connections filed in the wheel */
-  weft__wlistener_t *lsn;
+  weft__wlistener_t **lsn; /* the listeners this worker accepts on */
   size_t nlsn;
+  weft__wlistener_t **next_lsn; /* handed over by a reload (engine lock) */
+  size_t next_nlsn;
+  int swap_pending;
   uint8_t *scratch;
   weft__buf_t stage;  /* encoded output of one batch, before the kernel */
   weft_conn_t *stage_owner;
@@ -178,17 +197,38 @@ struct weft__worker {
 };
 
 struct weft_engine {
-  weft__config_t *config;
+  weft__config_t *config; /* the running configuration (a reference) */
   weft__plugins_t plugins;
   int plugins_ready;
-  weft__listener_t *listeners;
-  size_t nlisteners;
+  weft__list_t active;    /* weft__listener_t serving now */
+  weft__list_t retired;   /* removed by a reload, draining (engine lock) */
+  size_t nactive;
   weft__worker_t *workers;
   int nworkers;
   uv_mutex_t lock;    /* guards stop_req and workers' alive flags */
   int stop_req;
   int started;
 };
+
+/* lsn.c */
+/*
+ * Builds a listener for lc of cfg: loads its plugins and creates one codec
+ * and handler instance per worker (check: one, and binds nothing).  Logs
+ * every problem; returns their number, and *out only when there are none.
+ */
+int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
+                  const weft__listener_conf_t *lc, int check,
+                  weft__listener_t **out);
+/* Binds every worker's socket; prev holds the same address (a reload). */
+int weft__lsn_bind(weft_engine_t *e, weft__listener_t *l,
+                   weft__listener_t *prev);
+/* Frees a listener no worker runs any more (main thread). */
+void weft__lsn_free(weft_engine_t *e, weft__listener_t *l);
+/* Worker side: a retired copy with no connections left is destroyed. */
+void weft__wl_maybe_finish(weft__wlistener_t *wl);
+/* Takes a reference on a configuration, drops one (freeing at zero). */
+weft__config_t *weft__config_ref(weft__config_t *c);
+void weft__config_unref(weft__config_t *c);
 
 /* listener.c */
 /* Creates the listening socket for one worker (main thread, before start). */
@@ -227,9 +267,19 @@ void weft__timer_schedule(weft_conn_t *c);
 void weft__timer_cancel(weft_conn_t *c);
 void weft__timer_arm(weft__worker_t *w);
 
+/* engine.c */
+/* Starts libltdl once; points the search path at c's plugin_path. */
+int weft__engine_plugins(weft_engine_t *e, weft__config_t *c);
+/* Logs "listener ... listening on ADDR". */
+void weft__engine_announce(const weft__listener_t *l);
+/* Fills sets[i] with worker i's copies of the active listeners. */
+int weft__engine_worker_sets(weft_engine_t *e, weft__wlistener_t ***sets);
+
 /* worker.c */
 int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id);
 int weft__worker_start(weft__worker_t *w);
+/* Hands the worker a new set of listeners (a reload).  Engine lock held. */
+void weft__worker_swap(weft__worker_t *w, weft__wlistener_t **lsn, size_t n);
 /* Wakes the worker to see a stop request.  Call with the engine lock held. */
 void weft__worker_wake(weft__worker_t *w);
 void weft__worker_conn_gone(weft__worker_t *w);

@@ -26,7 +26,7 @@
 
 static int weft__bind_error(weft__wlistener_t *wl, const char *what, int err) {
   weft_log(WEFT_LOG_ERROR, "listener \"%s\" (%s:%d): cannot %s %s: %s (%s)",
-           wl->l->conf->name, wl->w->e->config->origin, wl->l->conf->line, what,
+           wl->l->conf->name, wl->l->cfg->origin, wl->l->conf->line, what,
            wl->l->conf->bind, uv_strerror(err), uv_err_name(err));
   return WEFT_EBIND;
 }
@@ -126,7 +126,7 @@ int weft__listener_bind(weft__wlistener_t *wl) {
   int r;
 
   if (conf->addr.family == AF_UNIX) {
-    if (wl->w->id == 0) {
+    if (wl->l->unix_fd < 0) {
       struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
       memset(sun, 0, sizeof(*sun));
       sun->sun_family = AF_UNIX;
@@ -229,6 +229,7 @@ int weft__listener_start(weft__wlistener_t *wl) {
   wl->poll.data = wl;
   wl->retry.data = wl;
   wl->polling = 1;
+  wl->handles_open = 2;
   return uv_poll_start(&wl->poll, UV_READABLE, weft__listener_on_readable);
 }
 
@@ -240,6 +241,8 @@ static void weft__listener_closed(uv_handle_t *h) {
     close(wl->fd);
     wl->fd = -1;
   }
+  if (--wl->handles_open == 0)
+    weft__wl_maybe_finish(wl);
 }
 
 void weft__listener_close(weft__wlistener_t *wl) {

@@ -34,6 +34,8 @@ core_libweftcore_la_SOURCES = \
 	core/conn_write.c \
 	core/worker.c \
 	core/timer.c \
+	core/lsn.c \
+	core/reload.c \
 	core/stats.c \
 	core/engine.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)

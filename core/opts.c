@@ -400,3 +400,20 @@ int weft_opt_duration(weft_opts_t *o, const char *name, uint64_t def_ms,
   *out_ms = v;
   return 0;
 }
+
+int weft__opts_equal(const weft_opts_t *a, const weft_opts_t *b) {
+  size_t i;
+
+  if (a == NULL || b == NULL)
+    return a == b;
+  if (a->n != b->n)
+    return 0;
+  for (i = 0; i < a->n; i++) {
+    const weft__opt_t *x = &a->v[i], *y = &b->v[i];
+    if (strcmp(x->name, y->name) != 0 || x->type != y->type || x->i != y->i ||
+        x->f != y->f ||
+        (x->type == WEFT__OPT_STR && strcmp(x->s, y->s) != 0))
+      return 0;
+  }
+  return 1;
+}

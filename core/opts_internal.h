@@ -25,6 +25,9 @@ int weft__opts_add_str(weft_opts_t *opts, const char *name, const char *v,
 void weft__opts_fail(weft_opts_t *opts, int line, const char *fmt, ...)
     WEFT_PRINTF(3, 4);
 
+/* Same options with the same values, in the same order. */
+int weft__opts_equal(const weft_opts_t *a, const weft_opts_t *b);
+
 /* Records an "unknown option" error for each option nobody asked for. */
 void weft__opts_check_unused(weft_opts_t *opts);
 

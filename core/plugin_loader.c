@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <ltdl.h>
 
@@ -213,10 +215,56 @@ static weft__plugin_t *weft__plugin_find(weft__plugins_t *reg,
 
   for (n = reg->loaded.next; n != &reg->loaded; n = n->next) {
     weft__plugin_t *p = WEFT__CONTAINER_OF(n, weft__plugin_t, node);
-    if (strcmp(p->file, file) == 0)
+    if (!p->stale && strcmp(p->file, file) == 0)
       return p;
   }
   return NULL;
+}
+
+int weft__plugin_changed(const weft__plugin_t *p) {
+  struct stat st;
+
+  if (p == NULL || p->st.st_ino == 0)
+    return 0; /* built in */
+  if (stat(p->file, &st) != 0)
+    return 1;
+  return st.st_dev != p->st.st_dev || st.st_ino != p->st.st_ino ||
+         st.st_size != p->st.st_size ||
+         st.st_mtim.tv_sec != p->st.st_mtim.tv_sec ||
+         st.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec;
+}
+
+/*
+ * The dynamic loader hands back the object it already has for a path, so
+ * a file replaced on disk is loaded from a private copy of it: a new path,
+ * a new object.  The copy is removed once open (the mapping stays).
+ */
+static int weft__plugin_copy(const char *from, char *to, size_t len) {
+  const char *tmp = getenv("TMPDIR");
+  char buf[65536];
+  ssize_t n;
+  int in, out, ok = 1;
+
+  snprintf(to, len, "%s/weft-plugin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  out = mkstemp(to);
+  if (out < 0)
+    return -1;
+  in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    ok = 0;
+  while (ok && (n = read(in, buf, sizeof(buf))) != 0)
+    if (n < 0 || write(out, buf, (size_t)n) != n)
+      ok = 0;
+  if (in >= 0)
+    close(in);
+  if (fchmod(out, 0500) != 0)
+    ok = 0;
+  close(out);
+  if (!ok) {
+    unlink(to);
+    return -1;
+  }
+  return 0;
 }
 
 /* Validates a freshly opened handle and registers it. */
@@ -251,7 +299,7 @@ static weft__plugin_t *weft__plugin_adopt(weft__plugins_t *reg,
   /* Two files may not claim one name: which one a config meant is unclear. */
   for (n = reg->loaded.next; n != &reg->loaded; n = n->next) {
     weft__plugin_t *o = WEFT__CONTAINER_OF(n, weft__plugin_t, node);
-    if (strcmp(o->name, d->name) == 0) {
+    if (!o->stale && strcmp(o->name, d->name) == 0) {
       weft__errf(err, len, "%s: plugin name \"%s\" is already provided by %s",
                  file, d->name, o->file);
       free(p);
@@ -280,42 +328,62 @@ static weft__plugin_t *weft__plugin_adopt(weft__plugins_t *reg,
 static weft__plugin_t *weft__plugin_open_file(weft__plugins_t *reg,
                                               const char *path, char *err,
                                               size_t len) {
-  char abs[PATH_MAX];
+  char abs[PATH_MAX], copy[PATH_MAX];
+  const char *open_path;
   weft__plugin_t *p;
   lt_dladvise advise;
   lt_dlhandle h;
+  struct stat st;
   void *probe;
 
   if (weft__plugin_file_ok(path, err, len) != 0)
     return NULL;
-  if (realpath(path, abs) == NULL) {
+  if (realpath(path, abs) == NULL || stat(abs, &st) != 0) {
     weft__errf(err, len, "%s: %s", path, strerror(errno));
     return NULL;
   }
+  open_path = abs;
   p = weft__plugin_find(reg, abs);
-  if (p != NULL)
+  if (p != NULL && !weft__plugin_changed(p))
     return p;
+  if (p != NULL) {
+    /* Replaced on disk: connections keep the old code, new ones get this. */
+    p->stale = 1;
+    if (weft__plugin_copy(abs, copy, sizeof(copy)) != 0) {
+      weft__errf(err, len, "%s: cannot copy it to load it anew: %s", abs,
+                 strerror(errno));
+      return NULL;
+    }
+    open_path = copy;
+  }
   /*
    * libltdl resolves lazily and, when every loader fails, may report only
    * "file not found".  Opening the file first with RTLD_NOW gives the
    * dynamic loader's own reason (a missing library, an undefined symbol)
    * and makes an unresolved symbol fail here, not mid-traffic.
    */
-  probe = dlopen(abs, RTLD_NOW | RTLD_LOCAL);
+  probe = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
   if (probe == NULL) {
     weft__errf(err, len, "%s: cannot load: %s", abs, dlerror());
+    if (open_path != abs)
+      unlink(open_path);
     return NULL;
   }
   h = NULL;
   if (lt_dladvise_init(&advise) == 0 && lt_dladvise_local(&advise) == 0)
-    h = lt_dlopenadvise(abs, advise);
+    h = lt_dlopenadvise(open_path, advise);
   lt_dladvise_destroy(&advise);
   dlclose(probe);
+  if (open_path != abs)
+    unlink(open_path);
   if (h == NULL) {
     weft__errf(err, len, "%s: cannot load: %s", abs, lt_dlerror());
     return NULL;
   }
-  return weft__plugin_adopt(reg, h, abs, err, len);
+  p = weft__plugin_adopt(reg, h, abs, err, len);
+  if (p != NULL)
+    p->st = st;
+  return p;
 }
 
 /* The built-ins linked into the program with libtool's -dlpreopen. */

@@ -7,6 +7,7 @@
 #define WEFT_CORE_PLUGIN_LOADER_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include <weft/codec.h>
 #include <weft/handler.h>
@@ -26,6 +27,9 @@ typedef struct weft__plugin {
   weft_codec_vtable_t codec;
   weft_handler_vtable_t handler;
   int refs;
+  /* The file as loaded, to notice when it is replaced on disk. */
+  struct stat st;
+  int stale; /* replaced: new loads take a fresh copy of the file */
 } weft__plugin_t;
 
 typedef struct weft__plugins {
@@ -51,6 +55,8 @@ weft__plugin_t *weft__plugin_load(weft__plugins_t *reg, const char *name,
                                   const char *path, uint32_t kind, char *err,
                                   size_t errlen);
 void weft__plugin_release(weft__plugins_t *reg, weft__plugin_t *p);
+/* True when p's file was replaced or changed since it was loaded. */
+int weft__plugin_changed(const weft__plugin_t *p);
 
 /*
  * Writes a line per loadable plugin (built-ins, then *.so files in the

@@ -1,5 +1,6 @@
 /* Counters, summed on demand from each worker's own copies. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -32,34 +33,49 @@ static int weft__stats_line(const char *listener, int worker,
   return cb(arg, line);
 }
 
-int weft_engine_stats(weft_engine_t *e, weft_stats_line_cb cb, void *arg) {
-  weft__stats_t sum, total;
-  size_t j;
+/* One listener: a line per worker, then its total.  Adds into totals. */
+static int weft__stats_listener(const weft__listener_t *l, weft__stats_t *per,
+                                int nper, weft_stats_line_cb cb, void *arg) {
+  weft__stats_t sum;
   int i, r = 0;
 
-  /* The lock keeps the workers from being released while we read. */
-  uv_mutex_lock(&e->lock);
-  for (j = 0; j < e->nlisteners && r == 0; j++) {
-    memset(&sum, 0, sizeof(sum));
-    for (i = 0; i < e->nworkers && r == 0; i++) {
-      const weft__stats_t *st = &e->workers[i].lsn[j].stats;
-      r = weft__stats_line(e->listeners[j].conf->name, i, st, cb, arg);
-      weft__stats_add(&sum, st);
-    }
-    if (r == 0)
-      r = weft__stats_line(e->listeners[j].conf->name, -1, &sum, cb, arg);
+  memset(&sum, 0, sizeof(sum));
+  for (i = 0; i < l->nworkers && r == 0; i++) {
+    r = weft__stats_line(l->conf->name, i, &l->wl[i].stats, cb, arg);
+    weft__stats_add(&sum, &l->wl[i].stats);
+    if (i < nper)
+      weft__stats_add(&per[i], &l->wl[i].stats);
   }
+  return r != 0 ? r : weft__stats_line(l->conf->name, -1, &sum, cb, arg);
+}
+
+int weft_engine_stats(weft_engine_t *e, weft_stats_line_cb cb, void *arg) {
+  weft__stats_t *per, total;
+  const weft__list_t *n;
+  int i, nper, r = 0;
+
+  /* The lock keeps listeners from being freed while we read; retired ones
+   * (draining after a reload) are listed too. */
+  uv_mutex_lock(&e->lock);
+  nper = e->nworkers;
+  per = calloc(nper > 0 ? (size_t)nper : 1, sizeof(*per));
+  if (per == NULL)
+    nper = 0; /* out of memory: per-worker totals are left out */
+  for (n = e->active.next; n != &e->active && r == 0; n = n->next)
+    r = weft__stats_listener(WEFT__CONTAINER_OF(n, weft__listener_t, node),
+                             per, nper, cb, arg);
+  for (n = e->retired.next; n != &e->retired && r == 0; n = n->next)
+    r = weft__stats_listener(WEFT__CONTAINER_OF(n, weft__listener_t, node),
+                             per, nper, cb, arg);
   memset(&total, 0, sizeof(total));
-  for (i = 0; i < e->nworkers && r == 0; i++) {
-    memset(&sum, 0, sizeof(sum));
-    for (j = 0; j < e->workers[i].nlsn; j++)
-      weft__stats_add(&sum, &e->workers[i].lsn[j].stats);
-    r = weft__stats_line("*", i, &sum, cb, arg);
-    weft__stats_add(&total, &sum);
+  for (i = 0; i < nper && r == 0; i++) {
+    r = weft__stats_line("*", i, &per[i], cb, arg);
+    weft__stats_add(&total, &per[i]);
   }
   if (r == 0)
     r = weft__stats_line("*", -1, &total, cb, arg);
   uv_mutex_unlock(&e->lock);
+  free(per);
   return r;
 }
 

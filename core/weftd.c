@@ -4,6 +4,7 @@
  * signals into stop requests.
  */
 #include <getopt.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static void weftd_usage(FILE *f) {
           "  -h, --help          this text\n"
           "\n"
           "Signals: SIGTERM/SIGINT stop gracefully, a second one forces;\n"
-          "SIGUSR1 writes the counters to the log.\n");
+          "SIGHUP reloads the configuration; SIGUSR1 logs the counters.\n");
 }
 
 /* Blocks the daemon's signals so every thread inherits the mask; the main
@@ -80,6 +81,7 @@ int main(int argc, char **argv) {
   weft_engine_t *engine;
   weftd_waiter_t waiter;
   pthread_t waiter_thread;
+  struct timespec tick = {1, 0};
   sigset_t set;
 
   while ((ch = getopt_long(argc, argv, "c:vqVh", longopts, NULL)) != -1) {
@@ -168,16 +170,22 @@ int main(int argc, char **argv) {
     return 1;
   }
   while (!waiter.done) {
-    if (sigwait(&set, &sig) != 0 || waiter.done)
+    /* Wake every second to release what a reload retired. */
+    sig = sigtimedwait(&set, NULL, &tick);
+    if (waiter.done)
+      break;
+    if (sig < 0) {
+      weft_engine_maintain(engine);
       continue;
+    }
     if (sig == SIGUSR1) {
       weft_engine_stats(engine, weftd_log_stats, NULL);
       continue;
     }
     if (sig == SIGHUP) {
-      weft_log(WEFT_LOG_WARN,
-               "SIGHUP: configuration reload is not available in this "
-               "version; ignored");
+      weft_log(WEFT_LOG_INFO, "SIGHUP: reloading %s",
+               config ? config : "the embedded default");
+      weft_engine_reload(engine, NULL);
       continue;
     }
     signals++;

@@ -16,7 +16,7 @@ static void weft__worker_close_handles(weft__worker_t *w) {
   size_t i;
 
   for (i = 0; i < w->nlsn; i++)
-    weft__listener_close(&w->lsn[i]);
+    weft__listener_close(w->lsn[i]);
   uv_mutex_lock(&w->e->lock);
   w->alive = 0;
   uv_mutex_unlock(&w->e->lock);
@@ -64,7 +64,7 @@ static void weft__worker_stop(weft__worker_t *w, int how) {
   if (w->stop_seen == 0) {
     w->grace_deadline = uv_now(&w->loop) + w->e->config->shutdown_grace_ms;
     for (i = 0; i < w->nlsn; i++)
-      weft__listener_close(&w->lsn[i]);
+      weft__listener_close(w->lsn[i]);
   }
   w->stop_seen = how;
   for (n = w->conns.next; n != &w->conns; n = next) {
@@ -84,13 +84,63 @@ static void weft__worker_stop(weft__worker_t *w, int how) {
     weft__timer_arm(w);
 }
 
+/* A reload's new listener set: start the new, retire what is gone. */
+static void weft__worker_apply(weft__worker_t *w, weft__wlistener_t **lsn,
+                               size_t n) {
+  size_t i, j;
+
+  for (i = 0; i < n; i++) {
+    if (lsn[i]->polling || lsn[i]->closing)
+      continue;
+    if (w->stop_seen) {
+      lsn[i]->retired = 1; /* stopping: it never serves */
+      weft__listener_close(lsn[i]);
+      weft__wl_maybe_finish(lsn[i]);
+    } else if (weft__listener_start(lsn[i]) != 0) {
+      weft_log(WEFT_LOG_ERROR, "listener \"%s\" worker %d: cannot poll",
+               lsn[i]->l->conf->name, w->id);
+    }
+  }
+  for (i = 0; i < w->nlsn; i++) {
+    for (j = 0; j < n && lsn[j] != w->lsn[i]; j++)
+      ;
+    if (j < n)
+      continue;
+    w->lsn[i]->retired = 1;
+    weft__listener_close(w->lsn[i]);
+    weft__wl_maybe_finish(w->lsn[i]);
+  }
+  free(w->lsn);
+  w->lsn = lsn;
+  w->nlsn = n;
+}
+
+void weft__worker_swap(weft__worker_t *w, weft__wlistener_t **lsn, size_t n) {
+  free(w->next_lsn); /* a reload the worker has not seen yet is superseded */
+  w->next_lsn = lsn;
+  w->next_nlsn = n;
+  w->swap_pending = 1;
+  weft__worker_wake(w);
+}
+
 static void weft__worker_async_cb(uv_async_t *a) {
   weft__worker_t *w = a->data;
-  int req;
+  weft__wlistener_t **lsn = NULL;
+  size_t n = 0;
+  int req, swap;
 
   uv_mutex_lock(&w->e->lock);
   req = w->e->stop_req;
+  swap = w->swap_pending;
+  if (swap) {
+    lsn = w->next_lsn;
+    n = w->next_nlsn;
+    w->next_lsn = NULL;
+    w->swap_pending = 0;
+  }
   uv_mutex_unlock(&w->e->lock);
+  if (swap)
+    weft__worker_apply(w, lsn, n);
   if (req > w->stop_seen)
     weft__worker_stop(w, req);
 }
@@ -158,4 +208,9 @@ void weft__worker_teardown(weft__worker_t *w) {
   free(w->scratch);
   w->scratch = NULL;
   weft__buf_free(&w->stage);
+  free(w->lsn);
+  w->lsn = NULL;
+  w->nlsn = 0;
+  free(w->next_lsn);
+  w->next_lsn = NULL;
 }

@@ -52,6 +52,23 @@ WEFT_EXTERN int weft_engine_start(weft_engine_t *engine);
 WEFT_EXTERN void weft_engine_stop(weft_engine_t *engine, int force);
 
 /*
+ * Re-reads the configuration (path, or NULL for the file loaded before) and
+ * applies it to the running engine: new listeners start, removed ones stop
+ * accepting, changed ones are replaced; open connections keep the codec
+ * and handler instances they started with.  A plugin file changed on disk
+ * is loaded anew.  `workers` changes only on restart.  On any problem
+ * (each logged) nothing changes.  Main thread.  0 or a WEFT_E* code.
+ */
+WEFT_EXTERN int weft_engine_reload(weft_engine_t *engine, const char *path);
+
+/*
+ * Frees listeners a reload retired once their last connection has closed,
+ * and unloads plugins nothing uses any more.  Call from the main thread
+ * now and then (weftd: every second); reload calls it too.
+ */
+WEFT_EXTERN void weft_engine_maintain(weft_engine_t *engine);
+
+/*
  * Blocks until every worker has stopped, then releases them.  May run on
  * a thread of its own (weftd does, to keep its main thread on signals);
  * weft_engine_stop() stays safe meanwhile.  0, or a WEFT_E* code.
