@@ -1,0 +1,23 @@
+## The benchmark (bench/README.md): the hand-written libuv baselines, the
+## load generator and the idle-connection probe.  `make check` only builds
+## them, so they keep compiling; nothing here runs in `make check`.
+## `make bench` runs the whole suite (BENCH_FLAGS=--quick for a short run).
+check_PROGRAMS += bench/loadgen bench/idle bench/baseline_line \
+	bench/baseline_length
+bench_loadgen_SOURCES = bench/loadgen.c
+bench_idle_SOURCES = bench/idle.c
+bench_baseline_line_SOURCES = bench/baseline_line.c
+bench_baseline_line_LDADD = $(UV_LIBS)
+bench_baseline_length_SOURCES = bench/baseline_length.c
+bench_baseline_length_LDADD = $(UV_LIBS)
+EXTRA_DIST += bench/run.sh bench/cgfuncs.sh bench/README.md
+
+BENCH_PROGS = bench/loadgen$(EXEEXT) bench/idle$(EXEEXT) \
+	bench/baseline_line$(EXEEXT) bench/baseline_length$(EXEEXT)
+BENCH_FLAGS =
+
+bench: $(BENCH_PROGS) weftd$(EXEEXT) codecs/line.la codecs/length.la \
+	plugins/echo.la
+	$(SHELL) $(srcdir)/bench/run.sh --builddir '$(abs_top_builddir)' \
+		--no-build $(BENCH_FLAGS)
+.PHONY: bench
