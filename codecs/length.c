@@ -1,78 +1,227 @@
 /*
- * The `length` codec: each frame is a fixed-width unsigned header holding
- * the payload length (header not counted), then the payload.
+ * The `length` codec: each frame carries an unsigned length field, as
+ * Netty's LengthFieldBasedFrameDecoder and LengthFieldPrepender frame them.
  *
- * Options:
- *   length_size  int, 1, 2, 4 or 8 (default 4): header width in bytes;
- *   byte_order   "big" (default) or "little";
- *   max_frame    size, default 8M: the largest whole frame, header included.
+ *   [ length_offset bytes ][ length field ][ rest of the frame ........ ]
+ *   |<------------ header ------------->|
  *
- * An over-limit frame is refused from its header alone, before any of its
- * payload is buffered.  Stateless: nothing per connection.
+ * Options (defaults give a 4-byte big-endian payload length, then the
+ * payload):
+ *   length_offset           int, default 0: bytes before the length field;
+ *   length_size             int, 1, 2, 3, 4 or 8 (default 4): field width;
+ *   byte_order              "big" (default) or "little";
+ *   length_adjustment       int, default 0: added to the field's value;
+ *   length_includes_header  bool, default false: the value counts the
+ *                           header (length_offset + length_size) too;
+ *   strip                   int, default the header size: bytes dropped
+ *                           from the frame's start before it is delivered;
+ *   max_frame               size, default 8M: the largest whole frame,
+ *                           header included, after adjustment;
+ *   on_overflow             "close" (default) or "discard" (skip exactly
+ *                           that frame, keep the connection).
+ *
+ * The whole frame is value + adjustment bytes, plus the header unless
+ * length_includes_header.  Every bad value -- over max_frame, or smaller
+ * than the header or than strip once adjusted -- is found from the header
+ * alone, by comparing the raw value with bounds computed once in create(),
+ * so no arithmetic is ever done on a value before it is known to be sane.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <weft/weft.h>
 
 typedef struct {
-  unsigned hdr;     /* header width */
-  int little;       /* byte order */
-  uint64_t max_len; /* largest payload: max_frame - hdr, capped by what the
-                       header can hold */
+  size_t offset;            /* length_offset */
+  unsigned size;            /* length_size */
+  int little;               /* byte order */
+  size_t hend;              /* header end: offset + size */
+  size_t strip;             /* bytes dropped before delivery */
+  size_t max_frame;         /* whole frame, header included */
+  int64_t k;                /* whole frame = value + k */
+  uint64_t vmin;            /* smallest field value giving a frame */
+  uint64_t vmax;            /* largest (max_frame, or what the field holds) */
+  const char *short_reason; /* why a value below vmin is refused */
+  int discard;              /* on_overflow = "discard" */
 } length_state_t;
+
+/* Per connection, only with on_overflow = "discard". */
+typedef struct {
+  uint64_t skip; /* bytes of a discarded frame still to drop */
+} length_conn_t;
+
+/* The largest value a field of `size` bytes holds. */
+static uint64_t length_field_max(unsigned size) {
+  return size == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * size)) - 1;
+}
+
+/* Writes a byte diagram of the frame layout to the log, at debug level. */
+static void length_log_layout(const length_state_t *s) {
+  char cells[3][32], top[160], mid[160], pos[160];
+  size_t bounds[4], n = 0, i, w, at;
+  int lens[3];
+
+  if (weft_log_get_level() > WEFT_LOG_DEBUG)
+    return;
+  if (s->offset > 0) {
+    snprintf(cells[n], sizeof(cells[n]), " %zu B ", s->offset);
+    bounds[n++] = 0;
+  }
+  snprintf(cells[n], sizeof(cells[n]), " length: %u B %s ", s->size,
+           s->little ? "LE" : "BE");
+  bounds[n++] = s->offset;
+  snprintf(cells[n], sizeof(cells[n]), " rest of the frame ");
+  bounds[n++] = s->hend;
+
+  /* Three rows: borders, cells, and each cell's start offset. */
+  top[0] = mid[0] = pos[0] = '\0';
+  for (i = 0, at = 0; i < n; i++) {
+    lens[i] = (int)strlen(cells[i]);
+    w = (size_t)lens[i];
+    snprintf(top + at, sizeof(top) - at, "+%.*s", (int)w,
+             "----------------------------------");
+    snprintf(mid + at, sizeof(mid) - at, "|%s", cells[i]);
+    snprintf(pos + at, sizeof(pos) - at, "%-*zu", (int)w + 1, bounds[i]);
+    at += w + 1;
+  }
+  snprintf(top + at, sizeof(top) - at, "+");
+  snprintf(mid + at, sizeof(mid) - at, "|");
+  for (at = strlen(pos); at > 0 && pos[at - 1] == ' ';)
+    pos[--at] = '\0';
+  weft_log(WEFT_LOG_DEBUG, "codec \"length\" frame layout:");
+  weft_log(WEFT_LOG_DEBUG, "  %s", top);
+  weft_log(WEFT_LOG_DEBUG, "  %s", mid);
+  weft_log(WEFT_LOG_DEBUG, "  %s", top);
+  weft_log(WEFT_LOG_DEBUG, "  %s", pos);
+  weft_log(WEFT_LOG_DEBUG,
+           "  whole frame = length %s %lld bytes, %zu to %zu; length field "
+           "values %llu to %llu; bytes %zu to the end are delivered",
+           s->k < 0 ? "-" : "+", (long long)(s->k < 0 ? -s->k : s->k),
+           (size_t)((int64_t)s->vmin + s->k), s->max_frame,
+           (unsigned long long)s->vmin, (unsigned long long)s->vmax, s->strip);
+}
+
+/*
+ * Computes the bounds on the field's value and refuses a configuration
+ * under which no frame, or no value, could ever be valid.
+ */
+static int length_bounds(weft_opts_t *opts, length_state_t *s, int64_t adj,
+                         int includes) {
+  uint64_t fmax = length_field_max(s->size);
+  int64_t lo, hi, floor;
+
+  if (s->max_frame < s->hend)
+    return weft_opt_error(opts, "max_frame",
+                          "%zu is smaller than the header (length_offset + "
+                          "length_size = %zu bytes)",
+                          s->max_frame, s->hend);
+  if (s->strip > s->max_frame)
+    return weft_opt_error(opts, "strip",
+                          "%zu is more than max_frame (%zu): no frame could "
+                          "be delivered",
+                          s->strip, s->max_frame);
+
+  /* Every quantity here is below 2^31 in magnitude: no overflow. */
+  s->k = (includes ? 0 : (int64_t)s->hend) + adj;
+  floor = (int64_t)(s->strip > s->hend ? s->strip : s->hend);
+  s->short_reason =
+      s->strip > s->hend
+          ? "declared length, after length_adjustment, is less than strip"
+          : "declared length, after length_adjustment, is less than the "
+            "header";
+  lo = floor - s->k;
+  if (lo < 0)
+    lo = 0;
+  hi = (int64_t)s->max_frame - s->k;
+  if ((uint64_t)lo > fmax)
+    return weft_opt_error(opts, "length_adjustment",
+                          "%lld needs a length field value of at least "
+                          "%lld, more than %u bytes hold",
+                          (long long)adj, (long long)lo, s->size);
+  if (hi < lo)
+    return weft_opt_error(opts, "length_adjustment",
+                          "with %lld%s no length field value gives a frame "
+                          "of %lld to %zu (max_frame) bytes",
+                          (long long)adj,
+                          includes ? " and length_includes_header" : "",
+                          (long long)floor, s->max_frame);
+  s->vmin = (uint64_t)lo;
+  s->vmax = (uint64_t)hi < fmax ? (uint64_t)hi : fmax;
+  return 0;
+}
 
 static int length_create(weft_opts_t *opts, void **state) {
   length_state_t *s;
-  int64_t hdr;
-  const char *order;
+  int64_t offset, size, adj, strip;
+  const char *order, *overflow;
   uint64_t max_frame;
-  uint64_t cap;
-  int little;
-  int rc;
-  int rc2;
-  int rc3;
+  int includes, rc = 0, r;
+
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return WEFT_ENOMEM;
 
   /* Read every option before failing, so each one is marked as known and
    * the operator sees all the bad values at once. */
-  rc = weft_opt_int(opts, "length_size", 4, 1, 8, &hdr);
-  if (rc == 0 && hdr != 1 && hdr != 2 && hdr != 4 && hdr != 8)
-    rc = weft_opt_error(opts, "length_size", "must be 1, 2, 4 or 8, not %d",
-                        (int)hdr);
-
-  little = 0;
-  rc2 = weft_opt_str(opts, "byte_order", "big", &order);
-  if (rc2 == 0) {
+  r = weft_opt_int(opts, "length_offset", 0, 0, 65535, &offset);
+  rc = rc ? rc : r;
+  r = weft_opt_int(opts, "length_size", 4, 1, 8, &size);
+  if (r == 0 && size != 1 && size != 2 && size != 3 && size != 4 && size != 8)
+    r = weft_opt_error(opts, "length_size", "must be 1, 2, 3, 4 or 8, not %d",
+                       (int)size);
+  rc = rc ? rc : r;
+  r = weft_opt_str(opts, "byte_order", "big", &order);
+  if (r == 0) {
     if (strcmp(order, "little") == 0)
-      little = 1;
+      s->little = 1;
     else if (strcmp(order, "big") != 0)
-      rc2 = weft_opt_error(opts, "byte_order",
-                           "must be \"big\" or \"little\", not \"%s\"", order);
+      r = weft_opt_error(opts, "byte_order",
+                         "must be \"big\" or \"little\", not \"%s\"", order);
   }
-
+  rc = rc ? rc : r;
+  r = weft_opt_int(opts, "length_adjustment", 0, -(1 << 30), 1 << 30, &adj);
+  rc = rc ? rc : r;
+  r = weft_opt_bool(opts, "length_includes_header", 0, &includes);
+  rc = rc ? rc : r;
+  /* -1: not given, strip the header. */
+  r = weft_opt_int(opts, "strip", -1, 0, 1 << 30, &strip);
+  rc = rc ? rc : r;
   /* 1G, as for line's max_length: the engine buffers a whole frame. */
-  rc3 = weft_opt_size(opts, "max_frame", 8 * 1024 * 1024, 1, (uint64_t)1 << 30,
-                      &max_frame);
-  if (rc == 0 && rc3 == 0 && max_frame < (uint64_t)hdr)
-    rc3 = weft_opt_error(opts, "max_frame",
-                         "must be at least length_size (%d bytes)", (int)hdr);
+  r = weft_opt_size(opts, "max_frame", 8 * 1024 * 1024, 1, (uint64_t)1 << 30,
+                    &max_frame);
+  rc = rc ? rc : r;
+  r = weft_opt_str(opts, "on_overflow", "close", &overflow);
+  if (r == 0) {
+    if (strcmp(overflow, "discard") == 0) {
+#ifdef WEFT_HAVE_DECODE_SKIP
+      s->discard = 1;
+#else
+      r = weft_opt_error(opts, "on_overflow",
+                         "\"discard\" needs an engine that can skip input "
+                         "(WEFT_DECODE_SKIP), which this weft lacks");
+#endif
+    } else if (strcmp(overflow, "close") != 0) {
+      r = weft_opt_error(opts, "on_overflow",
+                         "must be \"close\" or \"discard\", not \"%s\"",
+                         overflow);
+    }
+  }
+  rc = rc ? rc : r;
 
-  if (rc != 0)
+  if (rc == 0) {
+    s->offset = (size_t)offset;
+    s->size = (unsigned)size;
+    s->hend = s->offset + s->size;
+    s->strip = strip < 0 ? s->hend : (size_t)strip;
+    s->max_frame = (size_t)max_frame;
+    rc = length_bounds(opts, s, adj, includes);
+  }
+  if (rc != 0) {
+    free(s);
     return rc;
-  if (rc2 != 0)
-    return rc2;
-  if (rc3 != 0)
-    return rc3;
-
-  s = malloc(sizeof(*s));
-  if (s == NULL)
-    return WEFT_ENOMEM;
-  s->hdr = (unsigned)hdr;
-  s->little = little;
-  s->max_len = max_frame - (uint64_t)hdr;
-  cap = hdr == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * hdr)) - 1;
-  if (s->max_len > cap)
-    s->max_len = cap;
+  }
+  length_log_layout(s);
   *state = s;
   return 0;
 }
@@ -81,15 +230,30 @@ static void length_destroy(void *state) {
   free(state);
 }
 
+static int length_conn_init(void *state, void **conn_state) {
+  const length_state_t *s = state;
+
+  /* Closing on overflow needs no memory per connection. */
+  if (!s->discard)
+    return 0;
+  *conn_state = calloc(1, sizeof(length_conn_t));
+  return *conn_state != NULL ? 0 : WEFT_ENOMEM;
+}
+
+static void length_conn_free(void *state, void *conn_state) {
+  (void)state;
+  free(conn_state);
+}
+
 static uint64_t length_get(const length_state_t *s, const uint8_t *p) {
   uint64_t v = 0;
   unsigned i;
 
   if (s->little)
-    for (i = s->hdr; i-- > 0;)
+    for (i = s->size; i-- > 0;)
       v = v << 8 | p[i];
   else
-    for (i = 0; i < s->hdr; i++)
+    for (i = 0; i < s->size; i++)
       v = v << 8 | p[i];
   return v;
 }
@@ -97,41 +261,98 @@ static uint64_t length_get(const length_state_t *s, const uint8_t *p) {
 static void length_put(const length_state_t *s, uint8_t *p, uint64_t v) {
   unsigned i;
 
-  for (i = 0; i < s->hdr; i++, v >>= 8)
-    p[s->little ? i : s->hdr - 1 - i] = (uint8_t)(v & 0xff);
+  for (i = 0; i < s->size; i++, v >>= 8)
+    p[s->little ? i : s->size - 1 - i] = (uint8_t)(v & 0xff);
+}
+
+#ifdef WEFT_HAVE_DECODE_SKIP
+/* Drops up to `left` bytes of a discarded frame; *left is what remains. */
+static weft_decode_status_t length_skip(uint64_t *left, size_t len,
+                                        weft_decode_t *d) {
+  size_t n = *left < len ? (size_t)*left : len;
+
+  *left -= n;
+  d->consumed = n;
+  return WEFT_DECODE_SKIP;
+}
+#endif
+
+/*
+ * A frame over max_frame.  "close": an error.  "discard": reported once,
+ * then exactly that frame (value + k bytes, which may be more than 2^64:
+ * then the rest of the stream) is skipped as it arrives.
+ */
+static weft_decode_status_t length_overflow(weft_codec_ctx_t *ctx,
+                                            const length_state_t *s, uint64_t v,
+                                            size_t len, weft_decode_t *d) {
+  d->error = WEFT_EMSGSIZE;
+#ifdef WEFT_HAVE_DECODE_SKIP
+  if (s->discard) {
+    length_conn_t *cs = weft_codec_conn_state(ctx);
+    if (cs != NULL) {
+      /* v > vmax >= vmin >= hend - k, so v + k > 0; saturate at 2^64-1. */
+      if (s->k >= 0)
+        cs->skip =
+            v > UINT64_MAX - (uint64_t)s->k ? UINT64_MAX : v + (uint64_t)s->k;
+      else
+        cs->skip = v - (uint64_t)(-s->k);
+      d->reason = "frame longer than max_frame, discarded";
+      length_skip(&cs->skip, len, d);
+      return WEFT_DECODE_SKIP;
+    }
+  }
+#else
+  (void)ctx;
+  (void)v;
+  (void)len;
+#endif
+  d->reason = "declared length exceeds max_frame";
+  d->consumed = s->offset; /* where the length field starts */
+  return WEFT_DECODE_ERROR;
 }
 
 static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
                                           const uint8_t *in, size_t len,
                                           weft_decode_t *d) {
   const length_state_t *s = weft_codec_state(ctx);
-  uint64_t plen;
+  uint64_t v;
   size_t total;
 
+#ifdef WEFT_HAVE_DECODE_SKIP
+  if (s->discard) {
+    length_conn_t *cs = weft_codec_conn_state(ctx);
+    if (cs != NULL && cs->skip > 0)
+      return length_skip(&cs->skip, len, d);
+  }
+#endif
+
   d->scanned = 0;
-  if (len < s->hdr) {
+  if (len < s->hend) {
     d->need = 0;
     return WEFT_DECODE_MORE;
   }
 
-  /* Compared before anything is added to it: no value of the header, up to
+  /* Compared before anything is added to it: no field value, up to
    * 2^64-1, can wrap a size. */
-  plen = length_get(s, in);
-  if (plen > s->max_len) {
-    d->error = WEFT_EMSGSIZE;
-    d->reason = "declared length exceeds max_frame";
-    d->consumed = 0;
+  v = length_get(s, in + s->offset);
+  if (v > s->vmax)
+    return length_overflow(ctx, s, v, len, d);
+  if (v < s->vmin) {
+    d->error = WEFT_EPROTO;
+    d->reason = s->short_reason;
+    d->consumed = s->offset;
     return WEFT_DECODE_ERROR;
   }
 
-  total = s->hdr + (size_t)plen; /* <= max_frame, which fits a size_t */
+  /* vmin <= v <= vmax: hend, strip <= total <= max_frame. */
+  total = (size_t)((int64_t)v + s->k);
   if (len < total) {
     d->need = total;
     return WEFT_DECODE_MORE;
   }
 
-  d->frame = in + s->hdr;
-  d->frame_len = (size_t)plen;
+  d->frame = in + s->strip;
+  d->frame_len = total - s->strip;
   d->consumed = total;
   return WEFT_DECODE_FRAME;
 }
@@ -139,9 +360,22 @@ static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
 static weft_decode_status_t length_decode_eof(weft_codec_ctx_t *ctx,
                                               const uint8_t *in, size_t len,
                                               weft_decode_t *d) {
-  (void)ctx;
   (void)in;
+#ifdef WEFT_HAVE_DECODE_SKIP
+  {
+    const length_state_t *s = weft_codec_state(ctx);
+    length_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
+    /* The stream ended inside a frame already reported and discarded. */
+    if (cs != NULL && cs->skip > 0) {
+      cs->skip = 0;
+      d->consumed = len;
+      return WEFT_DECODE_SKIP;
+    }
+  }
+#else
+  (void)ctx;
   (void)len;
+#endif
   /* decode() already took every complete frame: what is left is short. */
   d->error = WEFT_ETRUNC;
   d->reason = "truncated frame at end of stream";
@@ -149,20 +383,41 @@ static weft_decode_status_t length_decode_eof(weft_codec_ctx_t *ctx,
   return WEFT_DECODE_ERROR;
 }
 
+/*
+ * The wire form is `strip` zero bytes, then the frame, with the length
+ * field written at its place: decoding it gives the frame back.  Where the
+ * frame itself carries (part of) the field, because strip is less than the
+ * header, those bytes must already hold the right value.
+ */
 static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
                          size_t len, weft_out_t *out) {
   const length_state_t *s = weft_codec_state(ctx);
-  uint8_t *p;
+  uint8_t field[8], *p;
+  size_t total, i;
+  int64_t v;
 
-  if ((uint64_t)len > s->max_len)
+  if (len > s->max_frame - s->strip)
     return WEFT_EMSGSIZE;
+  total = s->strip + len;
+  if (total < s->hend)
+    return WEFT_EINVAL; /* the frame lacks the rest of the header */
+  v = (int64_t)total - s->k;
+  if (v < 0 || (uint64_t)v < s->vmin)
+    return WEFT_EINVAL; /* too short for length_adjustment */
+  if ((uint64_t)v > s->vmax)
+    return WEFT_EMSGSIZE; /* more than the field holds */
+  length_put(s, field, (uint64_t)v);
+  for (i = s->offset; i < s->hend; i++)
+    if (i >= s->strip && frame[i - s->strip] != field[i - s->offset])
+      return WEFT_EINVAL;
 
-  p = weft_out_reserve(out, s->hdr + len);
+  p = weft_out_reserve(out, total);
   if (p == NULL)
     return WEFT_ENOMEM;
-  length_put(s, p, len);
+  memset(p, 0, s->strip);
   if (len > 0)
-    memcpy(p + s->hdr, frame, len);
+    memcpy(p + s->strip, frame, len);
+  memcpy(p + s->offset, field, s->size);
   return 0;
 }
 
@@ -170,11 +425,11 @@ static const weft_codec_vtable_t length_vtable = {
     sizeof(weft_codec_vtable_t),
     length_create,
     length_destroy,
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
+    length_conn_init, /* state only with on_overflow = "discard" */
+    length_conn_free,
     length_decode,
     length_decode_eof,
     length_encode,
 };
 
-WEFT_CODEC_PLUGIN("length", "1.0", &length_vtable);
+WEFT_CODEC_PLUGIN("length", "1.1", &length_vtable);

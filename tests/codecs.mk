@@ -12,7 +12,7 @@ tests_test_line_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_line_LDADD = core/libweftcore.la $(CMOCKA_LIBS)
 
 tests_test_length_SOURCES = tests/test_length.c tests/codec_util.c \
-	tests/codec_util.h codecs/length.c
+	tests/codec_util.h tests/capture.c tests/capture.h codecs/length.c
 tests_test_length_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=length
 tests_test_length_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_length_LDADD = core/libweftcore.la $(CMOCKA_LIBS)

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "capture.h"
 #include "codec_util.h"
 
 extern const weft_plugin_t length_LTX_weft_plugin;
@@ -17,7 +18,7 @@ extern const weft_plugin_t length_LTX_weft_plugin;
 #define MAXF 8
 
 /* Header widths and orders every test goes through. */
-static const int sizes[] = {1, 2, 4, 8};
+static const int sizes[] = {1, 2, 3, 4, 8};
 static const char *const orders[] = {"big", "little"};
 
 typedef struct {
@@ -127,42 +128,48 @@ static void open_length(cu_codec_t *c, int size, const char *order,
     fail_msg("length codec refused its options:\n%s", c->errors);
 }
 
-static void check_vector(const vector_t *v, size_t idx) {
-  cu_codec_t c;
+/* Runs one hex vector through c, whole and split every way. */
+static void check_hex(cu_codec_t *c, const char *hex, const char *const *frames,
+                      int error, uint64_t offset, int at_eof) {
   cu_result_t r;
   uint8_t *in, *want;
   size_t len, want_len, i, n;
 
-  print_message("vector %zu: %s\n", idx, v->in);
-  open_length(&c, v->length_size, v->byte_order, v->max_frame);
-  in = cu_hex(v->in, &len);
-  for (n = 0; n < MAXF && v->frames[n] != NULL; n++)
+  in = cu_hex(hex, &len);
+  for (n = 0; n < MAXF && frames[n] != NULL; n++)
     ;
 
-  cu_check_splits(&c, in, len, 4096, 1, &r);
+  cu_check_splits(c, in, len, 4096, 1, &r);
   assert_int_equal(r.nframes, n);
   for (i = 0; i < n; i++) {
-    want = cu_hex(v->frames[i], &want_len);
+    want = cu_hex(frames[i], &want_len);
     cu_assert_frame(&r, i, want, want_len);
     free(want);
   }
-  assert_int_equal(r.error, v->error);
-  assert_int_equal(r.error_offset, v->offset);
-  if (v->error != 0) {
-    assert_int_equal(r.error_at_eof, v->at_eof);
+  assert_int_equal(r.error, error);
+  assert_int_equal(r.error_offset, offset);
+  if (error != 0) {
+    assert_int_equal(r.error_at_eof, at_eof);
     assert_non_null(r.reason);
   }
   cu_result_free(&r);
 
   /* Without EOF: same frames; over-limit errors come all the same. */
-  cu_check_splits(&c, in, len, 4096, 0, &r);
+  cu_check_splits(c, in, len, 4096, 0, &r);
   assert_int_equal(r.nframes, n);
-  assert_int_equal(r.error, v->at_eof ? 0 : v->error);
-  if (!v->at_eof)
-    assert_int_equal(r.error_offset, v->offset);
+  assert_int_equal(r.error, at_eof ? 0 : error);
+  if (!at_eof)
+    assert_int_equal(r.error_offset, offset);
   cu_result_free(&r);
-
   free(in);
+}
+
+static void check_vector(const vector_t *v, size_t idx) {
+  cu_codec_t c;
+
+  print_message("vector %zu: %s\n", idx, v->in);
+  open_length(&c, v->length_size, v->byte_order, v->max_frame);
+  check_hex(&c, v->in, v->frames, v->error, v->offset, v->at_eof);
   cu_codec_close(&c);
 }
 
@@ -172,6 +179,122 @@ static void test_vectors(void **unused) {
   (void)unused;
   for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
     check_vector(&vectors[i], i);
+}
+
+/* Vectors with the full set of options, Netty's LengthFieldBasedFrameDecoder
+ * examples first. */
+#define OFF(n) CU_INT("length_offset", n)
+#define SIZE(n) CU_INT("length_size", n)
+#define ADJ(n) CU_INT("length_adjustment", n)
+#define STRIP(n) CU_INT("strip", n)
+#define MAX(s) CU_STR("max_frame", s)
+#define LE CU_STR("byte_order", "little")
+#define INCL CU_BOOL("length_includes_header", 1)
+
+typedef struct {
+  cu_opt_t opts[8];
+  const char *in;
+  const char *frames[MAXF];
+  int error;
+  uint64_t offset;
+  int at_eof;
+} ovector_t;
+
+#define HW "'HELLO, WORLD'"
+
+/* clang-format off */
+static const ovector_t ovectors[] = {
+    /* Netty 1: 2-byte length, nothing stripped: the whole frame. */
+    {{SIZE(2), STRIP(0), CU_END}, "000C" HW, {"000C" HW}, NOERR},
+    /* Netty 2: the header stripped. */
+    {{SIZE(2), STRIP(2), CU_END}, "000C" HW, {HW}, NOERR},
+    /* Netty 3: the length counts the header (adjustment -2, or the flag). */
+    {{SIZE(2), ADJ(-2), STRIP(0), CU_END}, "000E" HW, {"000E" HW}, NOERR},
+    {{SIZE(2), INCL, STRIP(0), CU_END}, "000E" HW, {"000E" HW}, NOERR},
+    {{SIZE(2), INCL, CU_END}, "000E" HW, {HW}, NOERR},
+    /* Netty 4: a 3-byte length after a 2-byte header. */
+    {{OFF(2), SIZE(3), STRIP(0), CU_END}, "CAFE 00000C" HW,
+     {"CAFE 00000C" HW}, NOERR},
+    /* Netty 5: a 2-byte header after the length, counted by adjustment. */
+    {{SIZE(3), ADJ(2), STRIP(0), CU_END}, "00000C CAFE" HW,
+     {"00000C CAFE" HW}, NOERR},
+    /* Netty 6: offset 1, adjustment 1, strip 3. */
+    {{OFF(1), SIZE(2), ADJ(1), STRIP(3), CU_END}, "CA 000C FE" HW,
+     {"FE" HW}, NOERR},
+    /* Netty 7: the same with a length counting everything. */
+    {{OFF(1), SIZE(2), ADJ(-3), STRIP(3), CU_END}, "CA 0010 FE" HW,
+     {"FE" HW}, NOERR},
+    /* Little-endian 3 bytes. */
+    {{SIZE(3), LE, CU_END}, "020000 'ab' 000000", {"'ab'", ""}, NOERR},
+    {{SIZE(3), CU_END}, "7ffffd", {NULL}, WEFT_ETRUNC, 0, 1},
+    {{SIZE(3), CU_END}, "7ffffe", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(3), CU_END}, "ffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(3), LE, CU_END}, "ffffff", {NULL}, WEFT_EMSGSIZE, 0, 0},
+
+    /* Over max_frame, counted after adjustment, found from the header. */
+    {{SIZE(1), MAX("10"), CU_END}, "09 'abcdefghi'", {"'abcdefghi'"}, NOERR},
+    {{SIZE(1), MAX("10"), CU_END}, "0a", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(1), ADJ(5), MAX("10"), CU_END}, "04 'abcdefghi'", {"'abcdefghi'"},
+     NOERR},
+    {{SIZE(1), ADJ(5), MAX("10"), CU_END}, "05", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(1), INCL, MAX("10"), CU_END}, "0a 'abcdefghi'", {"'abcdefghi'"},
+     NOERR},
+    {{SIZE(1), INCL, MAX("10"), CU_END}, "0b", {NULL}, WEFT_EMSGSIZE, 0, 0},
+    /* The field after a header: the error is where the field starts. */
+    {{OFF(3), SIZE(2), MAX("100"), CU_END}, "'abc' 0001 'x' 'abc' 0060",
+     {"'x'"}, WEFT_EMSGSIZE, 9, 0},
+    {{OFF(3), SIZE(2), MAX("100"), CU_END}, "'abc' 005f", {NULL}, WEFT_ETRUNC,
+     0, 1},
+    /* Values that wrap when the header or the adjustment is added, or are
+     * negative as signed: errors, never a size. */
+    {{SIZE(8), ADJ(1000), CU_END}, "ffffffffffffffff", {NULL},
+     WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(8), ADJ(-1073741824), CU_END}, "ffffffffffffffff", {NULL},
+     WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(8), ADJ(-1073741824), CU_END}, "7fffffffffffffff", {NULL},
+     WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(8), ADJ(-1073741824), CU_END}, "8000000000000000", {NULL},
+     WEFT_EMSGSIZE, 0, 0},
+    {{SIZE(8), ADJ(-100), STRIP(0), CU_END}, "0000000000000063", {NULL},
+     WEFT_EPROTO, 0, 0},
+    {{SIZE(8), ADJ(-100), STRIP(0), CU_END}, "0000000000000064 'abcd'",
+     {"0000000000000064"}, WEFT_ETRUNC, 8, 1},
+    {{SIZE(8), OFF(4), INCL, MAX("1G"), CU_END}, "'hdr!' fffffffffffffff4",
+     {NULL}, WEFT_EMSGSIZE, 4, 0},
+    /* Below the header after adjustment ("negative" lengths). */
+    {{SIZE(4), ADJ(-4), CU_END}, "00000004 00000003", {"", NULL},
+     WEFT_EPROTO, 4, 0},
+    {{SIZE(4), ADJ(-10), CU_END}, "0000000a 00000005 'x'", {""}, WEFT_EPROTO,
+     4, 0},
+    {{SIZE(2), INCL, CU_END}, "0002 0003 'x' 0001", {"", "'x'"}, WEFT_EPROTO,
+     5, 0},
+    {{SIZE(2), INCL, CU_END}, "0000", {NULL}, WEFT_EPROTO, 0, 0},
+    /* Below strip: the frame would not even reach its first kept byte. */
+    {{SIZE(2), STRIP(4), CU_END}, "0002 'ab' 0001 'a'", {""}, WEFT_EPROTO, 4,
+     0},
+    {{SIZE(2), STRIP(4), CU_END}, "0003 'abc'", {"'c'"}, NOERR},
+    /* An empty frame is a frame, with or without a header delivered. */
+    {{SIZE(2), STRIP(0), CU_END}, "0000 0000", {"0000", "0000"}, NOERR},
+    {{SIZE(1), MAX("1"), CU_END}, "00 00", {"", ""}, NOERR},
+    /* Truncated after a header of several parts. */
+    {{OFF(1), SIZE(2), CU_END}, "'x' 0002 'a'", {NULL}, WEFT_ETRUNC, 0, 1},
+    {{OFF(1), SIZE(2), CU_END}, "'x' 00", {NULL}, WEFT_ETRUNC, 0, 1},
+};
+/* clang-format on */
+
+static void test_options_vectors(void **unused) {
+  cu_codec_t c;
+  size_t i;
+
+  (void)unused;
+  for (i = 0; i < sizeof(ovectors) / sizeof(ovectors[0]); i++) {
+    print_message("option vector %zu: %s\n", i, ovectors[i].in);
+    if (cu_codec_open(&c, PLUGIN, ovectors[i].opts) != 0)
+      fail_msg("vector %zu: options refused:\n%s", i, c.errors);
+    check_hex(&c, ovectors[i].in, ovectors[i].frames, ovectors[i].error,
+              ovectors[i].offset, ovectors[i].at_eof);
+    cu_codec_close(&c);
+  }
 }
 
 /* Direct calls: the decode record is filled as codec.h says. */
@@ -223,8 +346,13 @@ static void test_decode_record(void **unused) {
   assert_int_equal(d.error, WEFT_ETRUNC);
   assert_non_null(d.reason);
 
-  assert_null(c.vt->conn_init);
-  assert_null(c.vt->conn_free);
+  /* Closing on overflow keeps nothing per connection. */
+  {
+    void *cs = &c;
+    assert_non_null(c.vt->conn_init);
+    assert_int_equal(c.vt->conn_init(c.state, &cs), 0);
+    assert_ptr_equal(cs, &c); /* untouched: no state */
+  }
   cu_codec_close(&c);
 }
 
@@ -309,6 +437,8 @@ static void test_encode(void **unused) {
       {1, "little", "03 'abc'"},
       {2, "big", "0003 'abc'"},
       {2, "little", "0300 'abc'"},
+      {3, "big", "000003 'abc'"},
+      {3, "little", "030000 'abc'"},
       {4, "big", "00000003 'abc'"},
       {4, "little", "03000000 'abc'"},
       {8, "big", "0000000000000003 'abc'"},
@@ -364,6 +494,8 @@ static void test_encode_limits(void **unused) {
   check_encode_limit(4, "10", 6);     /* max_frame */
   check_encode_limit(4, NULL, (8u << 20) - 4);
   check_encode_limit(8, "16", 8);
+  check_encode_limit(3, NULL, (8u << 20) - 3);
+  check_encode_limit(3, "1G", (1u << 24) - 1); /* the field's range */
   check_encode_limit(4, "4", 0);
 }
 
@@ -424,7 +556,7 @@ static void test_round_trip(void **unused) {
 
 static void test_options(void **unused) {
   cu_codec_t c;
-  cu_opt_t size3[] = {CU_INT("length_size", 3), CU_END};
+  cu_opt_t size5[] = {CU_INT("length_size", 5), CU_END};
   cu_opt_t size0[] = {CU_INT("length_size", 0), CU_END};
   cu_opt_t size16[] = {CU_INT("length_size", 16), CU_END};
   cu_opt_t size_str[] = {CU_STR("length_size", "4"), CU_END};
@@ -436,16 +568,16 @@ static void test_options(void **unused) {
                           CU_END};
   cu_opt_t unknown[] = {CU_INT("length_size", 2), CU_STR("frame_max", "1k"),
                         CU_END};
-  cu_opt_t all_bad[] = {CU_INT("length_size", 3),
+  cu_opt_t all_bad[] = {CU_INT("length_size", 5),
                         CU_STR("byte_order", "middle"), CU_INT("max_frame", 0),
                         CU_END};
   cu_opt_t good[] = {CU_INT("length_size", 8), CU_STR("byte_order", "little"),
                      CU_STR("max_frame", "8"), CU_END};
 
   (void)unused;
-  assert_int_equal(cu_codec_open(&c, PLUGIN, size3), WEFT_EINVAL);
+  assert_int_equal(cu_codec_open(&c, PLUGIN, size5), WEFT_EINVAL);
   assert_true(cu_codec_error_has(&c, "test.conf:1:", "\"length\"",
-                                 "length_size", "1, 2, 4 or 8", NULL));
+                                 "length_size", "1, 2, 3, 4 or 8", NULL));
   assert_int_equal(c.nerrors, 1);
   assert_int_equal(cu_codec_open(&c, PLUGIN, size0), WEFT_EINVAL);
   assert_true(cu_codec_error_has(&c, "length_size", NULL));
@@ -485,6 +617,306 @@ static void test_options(void **unused) {
   cu_codec_close(&c);
 }
 
+/* Combinations of options under which no frame could ever be valid are
+ * refused when the configuration is loaded, each with its reason. */
+static void test_impossible_options(void **unused) {
+  static const struct {
+    cu_opt_t opts[6];
+    const char *where, *option, *words;
+  } cases[] = {
+      /* clang-format off */
+      {{OFF(10), SIZE(4), MAX("13"), CU_END}, "test.conf:3:", "max_frame",
+       "header"},
+      {{SIZE(8), MAX("7"), CU_END}, "test.conf:2:", "max_frame", "header"},
+      {{SIZE(2), STRIP(101), MAX("100"), CU_END}, "test.conf:2:", "strip",
+       "max_frame"},
+      /* A 1-byte field cannot count to 300. */
+      {{SIZE(1), ADJ(-300), CU_END}, "test.conf:2:", "length_adjustment",
+       "at least 300"},
+      /* Every frame would be over max_frame. */
+      {{SIZE(2), ADJ(100), MAX("100"), CU_END}, "test.conf:2:",
+       "length_adjustment", "no length field value"},
+      {{SIZE(2), INCL, ADJ(101), MAX("100"), CU_END}, "test.conf:3:",
+       "length_adjustment", "length_includes_header"},
+      /* Plain range errors. */
+      {{SIZE(2), OFF(-1), CU_END}, "test.conf:2:", "length_offset", "range"},
+      {{SIZE(2), OFF(65536), CU_END}, "test.conf:2:", "length_offset", "range"},
+      {{ADJ(-1073741825), CU_END}, "test.conf:1:", "length_adjustment",
+       "range"},
+      {{STRIP(-1), CU_END}, "test.conf:1:", "strip", "range"},
+      {{CU_STR("strip", "4"), CU_END}, "test.conf:1:", "strip", "integer"},
+      {{CU_STR("on_overflow", "ignore"), CU_END}, "test.conf:1:",
+       "on_overflow", "\"discard\""},
+      {{CU_INT("length_includes_header", 1), CU_END}, "test.conf:1:",
+       "length_includes_header", "true or false"},
+      /* clang-format on */
+  };
+  cu_opt_t fine[] = {OFF(1), SIZE(2), ADJ(-3), STRIP(3), INCL, CU_END};
+  cu_opt_t edge[] = {SIZE(1), ADJ(-255), STRIP(0), CU_END};
+  cu_codec_t c;
+  size_t i;
+
+  (void)unused;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    assert_int_equal(cu_codec_open(&c, PLUGIN, cases[i].opts), WEFT_EINVAL);
+    if (!cu_codec_error_has(&c, cases[i].where, cases[i].option, cases[i].words,
+                            NULL))
+      fail_msg("case %zu: want %s %s %s, got:\n%s", i, cases[i].where,
+               cases[i].option, cases[i].words, c.errors);
+    assert_int_equal(c.nerrors, 1);
+  }
+  /* Odd but workable. */
+  assert_int_equal(cu_codec_open(&c, PLUGIN, fine), 0);
+  cu_codec_close(&c);
+  assert_int_equal(cu_codec_open(&c, PLUGIN, edge), 0);
+  /* 255 - 254: the smallest frame is the 1-byte header alone. */
+  check_hex(&c, "ff 'x'", (const char *const[]){"ff", NULL}, WEFT_EPROTO, 1, 0);
+  cu_codec_close(&c);
+}
+
+/* The encoder writes what the decoder reads back, for every layout. */
+static void test_encode_layouts(void **unused) {
+  static const struct {
+    cu_opt_t opts[7];
+    const char *frame, *wire;
+    int rc;
+  } cases[] = {
+      /* clang-format off */
+      {{SIZE(2), CU_END}, HW, "000C" HW, 0},
+      {{SIZE(2), INCL, CU_END}, HW, "000E" HW, 0},
+      {{SIZE(2), ADJ(-2), CU_END}, HW, "000E" HW, 0},
+      {{SIZE(3), LE, ADJ(2), CU_END}, "'ab'", "000000 'ab'", 0},
+      /* Stripped header bytes are written as zeros. */
+      {{OFF(1), SIZE(2), ADJ(1), STRIP(3), CU_END}, "FE" HW, "00 000C FE" HW,
+       0},
+      {{OFF(1), SIZE(2), ADJ(-3), STRIP(3), CU_END}, "FE" HW, "00 0010 FE" HW,
+       0},
+      /* A frame that carries the field must hold the right value. */
+      {{SIZE(2), STRIP(0), CU_END}, "000C" HW, "000C" HW, 0},
+      {{SIZE(2), STRIP(0), CU_END}, "000D" HW, NULL, WEFT_EINVAL},
+      {{OFF(2), SIZE(3), STRIP(0), CU_END}, "CAFE 00000C" HW,
+       "CAFE 00000C" HW, 0},
+      {{OFF(2), SIZE(3), STRIP(3), CU_END}, "000C" HW, "0000 00000C" HW, 0},
+      {{OFF(2), SIZE(3), STRIP(3), CU_END}, "000D" HW, NULL, WEFT_EINVAL},
+      {{OFF(2), SIZE(3), STRIP(3), CU_END}, "010C" HW, NULL, WEFT_EINVAL},
+      /* Too short to hold the header, or the adjustment. */
+      {{SIZE(2), STRIP(0), CU_END}, "00", NULL, WEFT_EINVAL},
+      {{SIZE(2), STRIP(0), CU_END}, "", NULL, WEFT_EINVAL},
+      {{SIZE(2), ADJ(4), CU_END}, "'abc'", NULL, WEFT_EINVAL},
+      {{SIZE(2), ADJ(4), CU_END}, "'abcd'", "0000 'abcd'", 0},
+      {{SIZE(2), ADJ(-4), CU_END}, "'a'", "0005 'a'", 0},
+      /* Too long for the field or for max_frame. */
+      {{SIZE(1), ADJ(-10), CU_END}, "'abcd'", "0e 'abcd'", 0},
+      {{SIZE(1), MAX("5"), CU_END}, "'abcde'", NULL, WEFT_EMSGSIZE},
+      {{SIZE(1), STRIP(0), MAX("5"), CU_END}, "04 'abcd'", "04 'abcd'", 0},
+      {{SIZE(1), STRIP(0), MAX("5"), CU_END}, "06 'abcde'", NULL,
+       WEFT_EMSGSIZE},
+      /* clang-format on */
+  };
+  cu_codec_t c;
+  weft__buf_t b;
+  uint8_t *frame, *want;
+  size_t flen, wlen, i;
+  cu_result_t r;
+  cu_split_t sp;
+
+  (void)unused;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    if (cu_codec_open(&c, PLUGIN, cases[i].opts) != 0)
+      fail_msg("case %zu: options refused:\n%s", i, c.errors);
+    frame = cu_hex(cases[i].frame, &flen);
+    memset(&b, 0, sizeof(b));
+    if (cu_encode(&c, frame, flen, &b) != cases[i].rc)
+      fail_msg("case %zu: encode %s: want %d", i, cases[i].frame, cases[i].rc);
+    if (cases[i].rc == 0) {
+      want = cu_hex(cases[i].wire, &wlen);
+      assert_int_equal(b.len, wlen);
+      assert_memory_equal(b.base, want, wlen);
+      free(want);
+      /* And back. */
+      memset(&sp, 0, sizeof(sp));
+      cu_run(&c, b.base, b.len, sp, 1, &r);
+      assert_int_equal(r.error, 0);
+      assert_int_equal(r.nframes, 1);
+      cu_assert_frame(&r, 0, frame, flen);
+      cu_result_free(&r);
+    } else {
+      assert_int_equal(b.len, 0);
+    }
+    weft__buf_free(&b);
+    free(frame);
+    cu_codec_close(&c);
+  }
+}
+
+/* Random frames through layouts that deliver the header too, so each
+ * frame must carry a right length field: the test writes it. */
+static void test_round_trip_layouts(void **unused) {
+  static const struct {
+    cu_opt_t opts[7];
+    size_t off, size, strip;
+    int64_t k; /* whole frame = value + k */
+    int little;
+  } cases[] = {
+      /* clang-format off */
+      {{OFF(1), SIZE(2), ADJ(1), STRIP(3), MAX("300"), CU_END}, 1, 2, 3, 4, 0},
+      {{SIZE(2), STRIP(0), MAX("300"), CU_END}, 0, 2, 0, 2, 0},
+      {{OFF(2), SIZE(3), STRIP(0), LE, MAX("300"), CU_END}, 2, 3, 0, 5, 1},
+      {{SIZE(4), INCL, STRIP(2), MAX("300"), CU_END}, 0, 4, 2, 0, 0},
+      {{SIZE(8), ADJ(-8), STRIP(1), LE, MAX("300"), CU_END}, 0, 8, 1, 0, 1},
+      {{SIZE(1), ADJ(-1), STRIP(0), MAX("255"), CU_END}, 0, 1, 0, 0, 0},
+      /* clang-format on */
+  };
+  enum { N = 100 };
+  uint8_t *frames[N], *wire;
+  size_t lens[N], i, j, n, min, total;
+  uint64_t seed = 77, v;
+  weft__buf_t b;
+  cu_codec_t c;
+  cu_result_t r;
+  cu_split_t sp;
+
+  (void)unused;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    assert_int_equal(cu_codec_open(&c, PLUGIN, cases[i].opts), 0);
+    memset(&b, 0, sizeof(b));
+    /* The shortest whole frame: the header, strip, and a value of 0. */
+    min = cases[i].off + cases[i].size;
+    if (cases[i].k > 0 && (size_t)cases[i].k > min)
+      min = (size_t)cases[i].k;
+    min = min > cases[i].strip ? min - cases[i].strip : 0;
+    for (n = 0; n < N; n++) {
+      lens[n] = min + cu_rand(&seed) % 200;
+      frames[n] = malloc(lens[n] + 1);
+      assert_non_null(frames[n]);
+      cu_rand_bytes(&seed, frames[n], lens[n]);
+      /* Write the field's bytes that fall inside the frame. */
+      total = cases[i].strip + lens[n];
+      v = (uint64_t)((int64_t)total - cases[i].k);
+      wire = calloc(1, total);
+      assert_non_null(wire);
+      memcpy(wire + cases[i].strip, frames[n], lens[n]);
+      for (j = 0; j < cases[i].size; j++)
+        wire[cases[i].off + (cases[i].little ? j : cases[i].size - 1 - j)] =
+            (uint8_t)(v >> (8 * j));
+      memcpy(frames[n], wire + cases[i].strip, lens[n]);
+      free(wire);
+      if (cu_encode(&c, frames[n], lens[n], &b) != 0)
+        fail_msg("layout %zu: frame %zu of %zu bytes refused", i, n, lens[n]);
+    }
+    memset(&sp, 0, sizeof(sp));
+    for (j = 0; j < 3; j++) {
+      sp.kind = j == 0 ? CU_WHOLE : j == 1 ? CU_BYTES : CU_RANDOM;
+      sp.arg = seed;
+      cu_run(&c, b.base, b.len, sp, 1, &r);
+      assert_int_equal(r.error, 0);
+      assert_int_equal(r.nframes, N);
+      for (n = 0; n < N; n++)
+        cu_assert_frame(&r, n, frames[n], lens[n]);
+      cu_result_free(&r);
+    }
+    for (n = 0; n < N; n++)
+      free(frames[n]);
+    weft__buf_free(&b);
+    cu_codec_close(&c);
+  }
+}
+
+/* At debug level, create() logs the frame layout as a byte diagram. */
+static void test_layout_log(void **unused) {
+  cu_opt_t opts[] = {OFF(2), SIZE(2), ADJ(-2), STRIP(4), CU_END};
+  cu_codec_t c;
+  const char *log;
+  int level = weft_log_get_level();
+
+  (void)unused;
+  weft_log_set_level(WEFT_LOG_DEBUG);
+  capture_start();
+  assert_int_equal(cu_codec_open(&c, PLUGIN, opts), 0);
+  log = capture_end();
+  weft_log_set_level(level);
+  cu_codec_close(&c);
+  print_message("%s", log);
+  assert_int_equal(capture_count(log, "frame layout"), 1);
+  assert_int_equal(capture_count(log, "| 2 B | length: 2 B BE |"), 1);
+  assert_int_equal(capture_count(log, "+-----+"), 2);
+  assert_int_equal(capture_count(log, "length + 2 bytes"), 1);
+  assert_int_equal(capture_count(log, "bytes 4 to the end"), 1);
+
+  /* Not at the default level. */
+  capture_start();
+  assert_int_equal(cu_codec_open(&c, PLUGIN, opts), 0);
+  log = capture_end();
+  cu_codec_close(&c);
+  assert_int_equal(capture_count(log, "layout"), 0);
+}
+
+#ifdef WEFT_HAVE_DECODE_SKIP
+/* on_overflow = "discard": exactly the over-long frame is skipped, as it
+ * arrives, and the frames after it come through. */
+static void test_discard(void **unused) {
+  static const struct {
+    cu_opt_t opts[5];
+    const char *in;
+    const char *frames[4];
+    unsigned discarded;
+  } cases[] = {
+      /* clang-format off */
+      {{SIZE(1), MAX("4"), CU_END}, "01 'a' 05 'abcde' 02 'xy'",
+       {"'a'", "'xy'"}, 1},
+      {{SIZE(1), MAX("4"), CU_END}, "04 'abcd' 04 'abcd' 00",
+       {""}, 2},
+      /* Declared length after adjustment and header. */
+      {{SIZE(2), ADJ(2), STRIP(0), MAX("6"), CU_END},
+       "0002 'ab' 'cd' 0003 'abc' 'de' 0000 'zz'", {"0002 'abcd'", "0000 'zz'"},
+       1},
+      /* A huge frame cut off by the end of the stream: no error. */
+      {{SIZE(8), MAX("16"), CU_END}, "01 00000000000000 'abcdefgh'", {NULL},
+       1},
+      {{SIZE(8), LE, MAX("16"), CU_END}, "0100000000000000 'x'", {"'x'"}, 0},
+      {{SIZE(8), LE, MAX("16"), CU_END}, "ffffffffffffffff 'abc'", {NULL}, 1},
+      /* clang-format on */
+  };
+  cu_opt_t negative[] = {SIZE(1), ADJ(-2), MAX("4"),
+                         CU_STR("on_overflow", "discard"), CU_END};
+  cu_codec_t c;
+  cu_result_t r;
+  uint8_t *in, *want;
+  size_t i, j, n, len, wlen;
+
+  (void)unused;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    cu_opt_t opts[6];
+    for (n = 0; cases[i].opts[n].type != CU_OPT_END; n++)
+      opts[n] = cases[i].opts[n];
+    opts[n++] = (cu_opt_t)CU_STR("on_overflow", "discard");
+    opts[n] = (cu_opt_t)CU_END;
+    assert_int_equal(cu_codec_open(&c, PLUGIN, opts), 0);
+    in = cu_hex(cases[i].in, &len);
+    cu_check_splits(&c, in, len, 4096, 1, &r);
+    for (n = 0; n < 4 && cases[i].frames[n] != NULL; n++)
+      ;
+    assert_int_equal(r.error, 0);
+    assert_int_equal(r.nframes, n);
+    assert_int_equal(r.discarded, cases[i].discarded);
+    for (j = 0; j < n; j++) {
+      want = cu_hex(cases[i].frames[j], &wlen);
+      cu_assert_frame(&r, j, want, wlen);
+      free(want);
+    }
+    cu_result_free(&r);
+    free(in);
+    cu_codec_close(&c);
+  }
+
+  /* A length below the header after adjustment cannot be skipped: the
+   * connection is closed all the same. */
+  assert_int_equal(cu_codec_open(&c, PLUGIN, negative), 0);
+  check_hex(&c, "02 01", (const char *const[]){"", NULL}, WEFT_EPROTO, 1, 0);
+  cu_codec_close(&c);
+}
+#endif
+
 static void test_descriptor(void **unused) {
   const weft_codec_vtable_t *vt = PLUGIN->vtable;
 
@@ -500,11 +932,23 @@ static void test_descriptor(void **unused) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_descriptor),    cmocka_unit_test(test_vectors),
-      cmocka_unit_test(test_decode_record), cmocka_unit_test(test_limit),
-      cmocka_unit_test(test_many_tiny),     cmocka_unit_test(test_encode),
-      cmocka_unit_test(test_encode_limits), cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_descriptor),
+      cmocka_unit_test(test_vectors),
+      cmocka_unit_test(test_decode_record),
+      cmocka_unit_test(test_limit),
+      cmocka_unit_test(test_many_tiny),
+      cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_encode_limits),
+      cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_options),
+      cmocka_unit_test(test_options_vectors),
+      cmocka_unit_test(test_impossible_options),
+      cmocka_unit_test(test_encode_layouts),
+      cmocka_unit_test(test_round_trip_layouts),
+      cmocka_unit_test(test_layout_log),
+#ifdef WEFT_HAVE_DECODE_SKIP
+      cmocka_unit_test(test_discard),
+#endif
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
