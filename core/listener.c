@@ -248,6 +248,10 @@ static void weft__listener_closed(uv_handle_t *h) {
 void weft__listener_close(weft__wlistener_t *wl) {
   if (wl->closing)
     return;
+  /* Connections already queued on this socket would be reset by the
+   * close: take them first (they run on this listener's instances). */
+  if (wl->polling && !wl->paused)
+    weft__listener_on_readable(&wl->poll, 0, UV_READABLE);
   wl->closing = 1;
   if (!wl->polling) {
     if (wl->fd >= 0)

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "internal.h"
 #include "opts_internal.h"
@@ -35,6 +36,12 @@ static int weft__conf_eq(const weft__listener_conf_t *a,
          a->write_timeout_ms == b->write_timeout_ms &&
          weft__spec_eq(&a->codec, &b->codec) &&
          weft__spec_eq(&a->handler, &b->handler);
+}
+
+static int weft__addr_port(const weft__addr_t *a) {
+  if (a->family == AF_INET)
+    return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+  return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 }
 
 static weft__listener_t *weft__find(weft__list_t *list, const char *name,
@@ -95,8 +102,16 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
       goto rollback;
     weft__list_push(&fresh, &l->node);
     nfresh++;
-    /* A running listener on the same address hands it over. */
-    old = weft__find(&e->active, NULL, lc->bind);
+    /* A running listener on the same address hands it over: the one of the
+     * same name (even on port 0: its clients keep their port), or any on
+     * that fixed address. */
+    old = weft__find(&e->active, lc->name, NULL);
+    if (old == NULL || strcmp(old->conf->bind, lc->bind) != 0) {
+      old = weft__find(&e->active, NULL, lc->bind);
+      if (old != NULL && old->conf->addr.family != AF_UNIX &&
+          weft__addr_port(&old->conf->addr) == 0)
+        old = NULL; /* port 0 is a new port for each listener */
+    }
     if ((err = weft__lsn_bind(e, l, old)) != 0)
       goto rollback;
   }

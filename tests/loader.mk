@@ -86,3 +86,5 @@ TESTS += tests/weftd_cli.sh
 EXTRA_DIST += tests/weftd_cli.sh
 TESTS += tests/headers.sh
 EXTRA_DIST += tests/headers.sh
+TESTS += tests/reload.sh
+EXTRA_DIST += tests/reload.sh
