@@ -3,9 +3,11 @@
  * A codec plugin exports a weft_plugin_t of kind WEFT_PLUGIN_CODEC whose
  * vtable points to a weft_codec_vtable_t.  See weft-codec(3).
  *
- * Threading: create() and destroy() run on the main thread; one instance is
- * created per listener per worker, and every other call for that instance
- * runs on that worker's thread only, so a codec needs no locks.
+ * Threading: create() runs on the main thread; one instance is created per
+ * listener per worker, and every other call for that instance runs on that
+ * worker's thread only, so a codec needs no locks.  destroy() runs on the
+ * main thread, except for a listener retired by a reload, whose instances
+ * are destroyed by their worker after their last connection closed.
  */
 #ifndef WEFT_CODEC_H
 #define WEFT_CODEC_H

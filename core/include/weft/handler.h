@@ -3,9 +3,12 @@
  * weft_plugin_t of kind WEFT_PLUGIN_HANDLER whose vtable points to a
  * weft_handler_vtable_t.  See weft-handler(3).
  *
- * Threading: create() and destroy() run on the main thread; one instance per
- * listener per worker.  All connection callbacks run on the connection's
- * worker thread, one at a time.
+ * Threading: create() runs on the main thread; one instance per listener per
+ * worker.  All connection callbacks run on the connection's worker thread,
+ * one at a time.  destroy() runs on the main thread, except for a listener
+ * retired by a reload, whose instances are destroyed by their worker after
+ * their last connection closed.  Either way nothing else runs on the
+ * instance meanwhile.
  */
 #ifndef WEFT_HANDLER_H
 #define WEFT_HANDLER_H
@@ -42,8 +45,10 @@ typedef struct weft_handler_vtable {
   /*
    * Optional.  Called exactly once per connection that on_open saw (or
    * would have seen), when it closes.  reason is 0 for an orderly close by
-   * the peer or the handler, else a WEFT_E* code; detail is a readable
-   * explanation or NULL.  No callback for this connection follows.
+   * the peer or the handler, else a WEFT_E* code (WEFT_ETIMEDOUT for the
+   * idle, frame and write timeouts, WEFT_ESHUTDOWN when the daemon stops,
+   * a codec's error for bad input); detail is a readable explanation or
+   * NULL.  No callback for this connection follows.
    */
   void (*on_close)(weft_conn_t *conn, int reason, const char *detail);
 
