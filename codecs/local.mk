@@ -15,3 +15,27 @@ codecs_length_la_SOURCES = codecs/length.c
 codecs_length_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^(length_LTX_)?weft_plugin$$'
 codecs_length_la_LIBADD = libweft.la
+
+pkglib_LTLIBRARIES += codecs/netstring.la
+codecs_netstring_la_SOURCES = codecs/netstring.c
+codecs_netstring_la_LDFLAGS = -module -avoid-version -no-undefined \
+	-Wl,-z,defs -export-symbols-regex '^(netstring_LTX_)?weft_plugin$$'
+codecs_netstring_la_LIBADD = libweft.la
+
+pkglib_LTLIBRARIES += codecs/varint.la
+codecs_varint_la_SOURCES = codecs/varint.c
+codecs_varint_la_LDFLAGS = -module -avoid-version -no-undefined \
+	-Wl,-z,defs -export-symbols-regex '^(varint_LTX_)?weft_plugin$$'
+codecs_varint_la_LIBADD = libweft.la
+
+pkglib_LTLIBRARIES += codecs/fixed.la
+codecs_fixed_la_SOURCES = codecs/fixed.c
+codecs_fixed_la_LDFLAGS = -module -avoid-version -no-undefined \
+	-Wl,-z,defs -export-symbols-regex '^(fixed_LTX_)?weft_plugin$$'
+codecs_fixed_la_LIBADD = libweft.la
+
+pkglib_LTLIBRARIES += codecs/raw.la
+codecs_raw_la_SOURCES = codecs/raw.c
+codecs_raw_la_LDFLAGS = -module -avoid-version -no-undefined \
+	-Wl,-z,defs -export-symbols-regex '^(raw_LTX_)?weft_plugin$$'
+codecs_raw_la_LIBADD = libweft.la

@@ -413,3 +413,86 @@ int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
     out->len = before;
   return r;
 }
+
+void cu_check_hex(const cu_codec_t *c, const char *hex,
+                  const char *const *frames, int error, uint64_t offset,
+                  int at_eof) {
+  cu_result_t r;
+  uint8_t *in, *want;
+  size_t len, want_len, i, n;
+
+  in = cu_hex(hex, &len);
+  for (n = 0; n < 16 && frames[n] != NULL; n++)
+    ;
+
+  cu_check_splits(c, in, len, 4096, 1, &r);
+  assert_int_equal(r.nframes, n);
+  for (i = 0; i < n; i++) {
+    want = cu_hex(frames[i], &want_len);
+    cu_assert_frame(&r, i, want, want_len);
+    free(want);
+  }
+  assert_int_equal(r.error, error);
+  assert_int_equal(r.error_offset, offset);
+  if (error != 0) {
+    assert_int_equal(r.error_at_eof, at_eof);
+    assert_non_null(r.reason);
+  }
+  cu_result_free(&r);
+
+  /* Without EOF: the same frames; errors that need no EOF come too. */
+  cu_check_splits(c, in, len, 4096, 0, &r);
+  assert_int_equal(r.nframes, n);
+  assert_int_equal(r.error, at_eof ? 0 : error);
+  if (!at_eof)
+    assert_int_equal(r.error_offset, offset);
+  cu_result_free(&r);
+  free(in);
+}
+
+size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
+                     size_t max_len, uint64_t seed) {
+  uint8_t **frames;
+  size_t *lens, i, k, out_len;
+  weft__buf_t b;
+  cu_split_t s;
+  cu_result_t r;
+
+  frames = calloc(n, sizeof(*frames));
+  lens = calloc(n, sizeof(*lens));
+  assert_true(frames != NULL && lens != NULL);
+  memset(&b, 0, sizeof(b));
+  for (i = 0; i < n; i++) {
+    k = cu_rand(&seed) & 7;
+    lens[i] = k == 0   ? max_len
+              : k == 1 ? min_len
+                       : min_len + cu_rand(&seed) % (max_len - min_len + 1);
+    frames[i] = malloc(lens[i] + 1);
+    assert_non_null(frames[i]);
+    cu_rand_bytes(&seed, frames[i], lens[i]);
+    if (cu_encode(c, frames[i], lens[i], &b) != 0)
+      fail_msg("round trip: the encoder refused a frame of %zu bytes", lens[i]);
+  }
+
+  memset(&s, 0, sizeof(s));
+  for (k = 0; k < 4; k++) {
+    s.kind = k == 0 ? CU_WHOLE : k == 1 ? CU_BYTES : CU_RANDOM;
+    s.arg = seed + k;
+    s.stop_each = k == 3;
+    cu_run(c, b.base, b.len, s, 1, &r);
+    if (r.error != 0)
+      fail_msg("round trip: error %d (%s) at %llu", r.error,
+               r.reason ? r.reason : "-", (unsigned long long)r.error_offset);
+    assert_int_equal(r.nframes, n);
+    for (i = 0; i < n; i++)
+      cu_assert_frame(&r, i, frames[i], lens[i]);
+    cu_result_free(&r);
+  }
+  for (i = 0; i < n; i++)
+    free(frames[i]);
+  free(frames);
+  free(lens);
+  out_len = b.len;
+  weft__buf_free(&b);
+  return out_len;
+}

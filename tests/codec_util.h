@@ -129,6 +129,23 @@ void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
 void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
                      size_t split_max, int at_eof, cu_result_t *whole);
 
+/*
+ * Runs the hex vector in (see cu_hex) with cu_check_splits, with and
+ * without EOF, and asserts the frames (hex, NULL-terminated list, at most
+ * 16), the error, its stream offset and whether it came only at EOF.
+ */
+void cu_check_hex(const cu_codec_t *c, const char *in,
+                  const char *const *frames, int error, uint64_t offset,
+                  int at_eof);
+
+/*
+ * Encodes n random frames of min_len..max_len bytes (max_len and min_len
+ * now and then), then decodes the stream whole, byte by byte and in random
+ * chunks, asserting the same frames come back.  Returns the stream size.
+ */
+size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
+                     size_t max_len, uint64_t seed);
+
 /* Asserts frame i of r is exactly data[0..len). */
 void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
                      size_t len);

@@ -131,37 +131,7 @@ static void open_length(cu_codec_t *c, int size, const char *order,
 /* Runs one hex vector through c, whole and split every way. */
 static void check_hex(cu_codec_t *c, const char *hex, const char *const *frames,
                       int error, uint64_t offset, int at_eof) {
-  cu_result_t r;
-  uint8_t *in, *want;
-  size_t len, want_len, i, n;
-
-  in = cu_hex(hex, &len);
-  for (n = 0; n < MAXF && frames[n] != NULL; n++)
-    ;
-
-  cu_check_splits(c, in, len, 4096, 1, &r);
-  assert_int_equal(r.nframes, n);
-  for (i = 0; i < n; i++) {
-    want = cu_hex(frames[i], &want_len);
-    cu_assert_frame(&r, i, want, want_len);
-    free(want);
-  }
-  assert_int_equal(r.error, error);
-  assert_int_equal(r.error_offset, offset);
-  if (error != 0) {
-    assert_int_equal(r.error_at_eof, at_eof);
-    assert_non_null(r.reason);
-  }
-  cu_result_free(&r);
-
-  /* Without EOF: same frames; over-limit errors come all the same. */
-  cu_check_splits(c, in, len, 4096, 0, &r);
-  assert_int_equal(r.nframes, n);
-  assert_int_equal(r.error, at_eof ? 0 : error);
-  if (!at_eof)
-    assert_int_equal(r.error_offset, offset);
-  cu_result_free(&r);
-  free(in);
+  cu_check_hex(c, hex, frames, error, offset, at_eof);
 }
 
 static void check_vector(const vector_t *v, size_t idx) {
