@@ -16,14 +16,13 @@ static uint64_t weft__conn_next_id;
 static void weft__conn_closed_cb(uv_handle_t *h) {
   weft_conn_t *c = h->data;
   weft__wlistener_t *wl = c->wl;
-  weft__worker_t *w = c->w;
+  weft__worker_t *w = wl->w;
 
   weft__list_remove(&c->node);
   if (wl->cvt->conn_free != NULL && c->fr.ctx.conn_state != NULL)
     wl->cvt->conn_free(wl->cstate, c->fr.ctx.conn_state);
   weft__framer_free(&c->fr);
-  weft__buf_free(&c->wq);
-  weft__buf_free(&c->wing);
+  weft__conn_ws_free(c);
   weft__listener_ip_release(wl->l, (struct sockaddr *)&c->peer_addr);
   __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
   WEFT__STAT_SUB(&wl->stats, conns_open, 1);
@@ -35,7 +34,7 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
 }
 
 static void weft__conn_hard_close(weft_conn_t *c) {
-  weft__worker_t *w = c->w;
+  weft__worker_t *w = c->wl->w;
 
   if (c->flags & WEFT__C_CLOSED)
     return;
@@ -68,7 +67,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
       weft_log(WEFT_LOG_INFO,
                "listener \"%s\" conn #%llu from %s: closing with %zu bytes of "
                "an unfinished frame (%s)",
-               c->wl->l->conf->name, (unsigned long long)c->id, c->peer,
+               c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
                weft__framer_pending(&c->fr), detail ? detail : "closed");
     /* on_close exactly once, and nothing after it. */
     if (c->flags & WEFT__C_OPEN) {
@@ -80,7 +79,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
     cap = c->wl->l->conf->write_timeout_ms;
     if (cap < WEFT__LINGER_MS)
       cap = WEFT__LINGER_MS;
-    c->close_deadline = uv_now(&c->w->loop) + cap;
+    c->close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(cap);
     c->frame_start = 0;
     weft__timer_schedule(c);
   }
@@ -108,7 +107,7 @@ static void weft__conn_scratch_alloc(uv_handle_t *h, size_t suggested,
   weft_conn_t *c = h->data;
 
   (void)suggested;
-  buf->base = (char *)c->w->scratch;
+  buf->base = (char *)c->wl->w->scratch;
   buf->len = WEFT__SCRATCH_SIZE;
 }
 
@@ -125,18 +124,25 @@ static void weft__conn_shutdown_cb(uv_shutdown_t *req, int status) {
     return;
   }
   c->flags |= WEFT__C_LINGER;
-  if (c->w->stop_seen && c->w->e->config->shutdown_grace_ms < ms)
-    ms = c->w->e->config->shutdown_grace_ms;
-  c->close_deadline = uv_now(&c->w->loop) + ms;
+  if (c->wl->w->stop_seen && c->wl->w->e->config->shutdown_grace_ms < ms)
+    ms = c->wl->w->e->config->shutdown_grace_ms;
+  c->close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(ms);
   weft__timer_schedule(c);
 }
 
 void weft__conn_shutdown(weft_conn_t *c) {
+  uv_shutdown_t *req;
+
   if (c->flags & (WEFT__C_SHUT | WEFT__C_CLOSED))
     return;
+  req = weft__conn_shutdown_req(c);
+  if (req == NULL) {
+    weft__conn_hard_close(c);
+    return;
+  }
   c->flags |= WEFT__C_SHUT;
-  c->sreq.data = c;
-  if (uv_shutdown(&c->sreq, &c->h.stream, weft__conn_shutdown_cb) != 0)
+  req->data = c;
+  if (uv_shutdown(req, &c->h.stream, weft__conn_shutdown_cb) != 0)
     weft__conn_hard_close(c);
 }
 
@@ -146,7 +152,7 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   size_t n;
 
   (void)suggested;
-  n = weft__framer_read_buf(&c->fr, c->w->scratch, WEFT__SCRATCH_SIZE, &base);
+  n = weft__framer_read_buf(&c->fr, c->wl->w->scratch, WEFT__SCRATCH_SIZE, &base);
   buf->base = (char *)base;
   buf->len = n; /* 0 makes libuv report UV_ENOBUFS */
 }
@@ -189,7 +195,7 @@ static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
   WEFT__STAT_ADD(&c->wl->stats, decode_errors, 1);
   weft_log(WEFT_LOG_WARN,
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s",
-           c->wl->l->conf->name, (unsigned long long)c->id, c->peer,
+           c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
            weft_strerror(rc), (unsigned long long)c->fr.error_offset,
            c->fr.reason);
   weft__conn_close(c, rc, c->fr.reason, 0);
@@ -206,17 +212,17 @@ static void weft__conn_finish_input(weft_conn_t *c) {
 }
 
 /* Frame deadline: armed at a frame's first byte, never by later bytes. */
-static void weft__conn_track_frame(weft_conn_t *c, uint64_t frames_before) {
+static void weft__conn_track_frame(weft_conn_t *c, uint32_t frames_before) {
   if (weft__framer_pending(&c->fr) == 0) {
     c->frame_start = 0;
   } else if (c->frame_start == 0 || c->fr.frames != frames_before) {
-    c->frame_start = uv_now(&c->w->loop);
+    c->frame_start = weft__tick_now(c->wl->w);
     weft__timer_schedule(c);
   }
 }
 
 void weft__conn_resume(weft_conn_t *c) {
-  uint64_t frames = c->fr.frames;
+  uint32_t frames = c->fr.frames;
   int rc;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
@@ -232,7 +238,7 @@ void weft__conn_resume(weft_conn_t *c) {
     return;
   if (c->flags & WEFT__C_EOF) {
     weft__conn_finish_input(c);
-  } else if (c->w->stop_seen && c->drain_left <= 0) {
+  } else if (c->wl->w->stop_seen && c->drain_left <= 0) {
     weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
   } else if (!(c->flags & WEFT__C_READING)) {
     if (uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0)
@@ -244,11 +250,11 @@ void weft__conn_resume(weft_conn_t *c) {
 
 void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   weft_conn_t *c = s->data;
-  uint64_t frames;
+  uint32_t frames;
   int rc;
 
   if (nread > 0) {
-    c->last_io = uv_now(&c->w->loop);
+    c->last_io = weft__tick_now(c->wl->w);
     WEFT__STAT_ADD(&c->wl->stats, bytes_in, nread);
     frames = c->fr.frames;
     rc = weft__framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
@@ -259,7 +265,7 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
-    if (c->w->stop_seen && (c->drain_left -= nread) <= 0 &&
+    if (c->wl->w->stop_seen && (c->drain_left -= nread) <= 0 &&
         !(c->flags & (WEFT__C_CLOSING | WEFT__C_PAUSED))) {
       weft__conn_stop_reading(c);
       weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
@@ -275,7 +281,7 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   } else if (nread == UV_ENOBUFS) {
     weft_log(WEFT_LOG_WARN,
              "listener \"%s\" conn #%llu from %s: out of memory for input",
-             c->wl->l->conf->name, (unsigned long long)c->id, c->peer);
+             c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c));
     weft__conn_close(c, WEFT_ENOMEM, "out of memory for input", 1);
   } else {
     weft__conn_close(c, nread == UV_ECONNRESET ? WEFT_ECONNRESET : WEFT_EIO,
@@ -284,6 +290,7 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 }
 
 void weft__conn_begin_stop(weft_conn_t *c) {
+  uv_os_fd_t fd;
   int avail = 0;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
@@ -297,7 +304,7 @@ void weft__conn_begin_stop(weft_conn_t *c) {
    * read exactly those, answer their frames, then close.  A connection held
    * back by backpressure closes once it has drained (conn_resume).
    */
-  if (ioctl(c->fd, FIONREAD, &avail) != 0)
+  if (uv_fileno(&c->h.handle, &fd) != 0 || ioctl(fd, FIONREAD, &avail) != 0)
     avail = 0;
   c->drain_left = avail;
   if (avail > 0 || (c->flags & WEFT__C_PAUSED))
@@ -346,7 +353,9 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     }
     return;
   }
-  c = calloc(1, sizeof(*c));
+  c = calloc(1, offsetof(weft_conn_t, h) + (lc->addr.family == AF_UNIX
+                                                 ? sizeof(uv_pipe_t)
+                                                 : sizeof(uv_tcp_t)));
   if (c == NULL ||
       (lc->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
                                   : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
@@ -358,12 +367,13 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     return;
   }
   c->h.handle.data = c;
-  c->w = w;
   c->wl = wl;
-  c->fd = fd;
-  c->peer_addr = *ss;
+  if (ss->ss_family == AF_INET)
+    c->peer_addr.in = *(const struct sockaddr_in *)ss;
+  else if (ss->ss_family == AF_INET6)
+    c->peer_addr.in6 = *(const struct sockaddr_in6 *)ss;
   c->id = __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
-  c->last_io = uv_now(&w->loop);
+  c->last_io = weft__tick_now(w);
   weft__list_init(&c->dirty);
   weft__list_init(&c->tnode);
   weft__list_push(&w->conns, &c->node);
@@ -373,10 +383,8 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   WEFT__STAT_ADD(&wl->stats, conns_total, 1);
   weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
   if (lc->addr.family == AF_UNIX) {
-    strcpy(c->peer, "unix");
     r = uv_pipe_open(&c->h.pipe, fd);
   } else {
-    weft__addr_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
     r = uv_tcp_open(&c->h.tcp, fd);
     if (r == 0)
       uv_tcp_nodelay(&c->h.tcp, 1);
@@ -389,7 +397,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   if (wl->cvt->conn_init != NULL &&
       (r = wl->cvt->conn_init(wl->cstate, &cs)) != 0) {
     weft_log(WEFT_LOG_WARN, "listener \"%s\" conn from %s: codec refused it: %s",
-             lc->name, c->peer, weft_strerror(r));
+             lc->name, weft_conn_peer(c), weft_strerror(r));
     weft__conn_hard_close(c);
     return;
   }
@@ -414,7 +422,15 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
 void weft_conn_set_data(weft_conn_t *c, void *data) { c->data = data; }
 void *weft_conn_data(const weft_conn_t *c) { return c->data; }
 void *weft_conn_handler_state(const weft_conn_t *c) { return c->wl->hstate; }
-const char *weft_conn_peer(const weft_conn_t *c) { return c->peer; }
+const char *weft_conn_peer(const weft_conn_t *c) {
+  /* Formatted on demand: an idle connection keeps only the address. */
+  static __thread char buf[64];
+
+  if (c->peer_addr.sa.sa_family == AF_UNSPEC)
+    return "unix";
+  weft__addr_format(&c->peer_addr.sa, buf, sizeof(buf));
+  return buf;
+}
 const char *weft_conn_listener(const weft_conn_t *c) {
   return c->wl->l->conf->name;
 }

@@ -3,18 +3,64 @@
  * connection has nothing else queued, and the whole batch goes to the kernel
  * with one try-write when the loop iteration's I/O is done.  Only what the
  * kernel does not take is copied into the connection's own queue and
- * written with uv_write.  Watermarks on the queued bytes drive backpressure.
+ * written with uv_write, from a write state allocated only while output
+ * waits on the peer.  Watermarks on the queued bytes drive backpressure.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-size_t weft__conn_queued(const weft_conn_t *c) {
-  size_t n = c->wq.len + c->wing.len;
+/* The slow path's state: an idle connection carries none of it. */
+struct weft__wstate {
+  weft__buf_t wq;   /* output not yet handed to the kernel */
+  weft__buf_t wing; /* output a uv_write is writing */
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+};
 
-  if (c->w->stage_owner == c)
-    n += c->w->stage.len;
+static weft__wstate_t *weft__conn_ws(weft_conn_t *c) {
+  if (c->ws == NULL)
+    c->ws = calloc(1, sizeof(*c->ws));
+  return c->ws;
+}
+
+static size_t weft__conn_wq_len(const weft_conn_t *c) {
+  return c->ws ? c->ws->wq.len : 0;
+}
+
+/* Frees the write state once nothing is pending and no FIN is on its way. */
+static void weft__conn_ws_release(weft_conn_t *c) {
+  weft__wstate_t *ws = c->ws;
+
+  if (ws == NULL || ws->wq.len > 0 || (c->flags & (WEFT__C_WRITING |
+                                                   WEFT__C_SHUT)))
+    return;
+  weft__buf_free(&ws->wq);
+  weft__buf_free(&ws->wing);
+  free(ws);
+  c->ws = NULL;
+}
+
+void weft__conn_ws_free(weft_conn_t *c) {
+  if (c->ws == NULL)
+    return;
+  weft__buf_free(&c->ws->wq);
+  weft__buf_free(&c->ws->wing);
+  free(c->ws);
+  c->ws = NULL;
+}
+
+uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c) {
+  weft__wstate_t *ws = weft__conn_ws(c);
+  return ws ? &ws->sreq : NULL;
+}
+
+size_t weft__conn_queued(const weft_conn_t *c) {
+  size_t n = c->ws ? c->ws->wq.len + c->ws->wing.len : 0;
+
+  if (c->wl->w->stage_owner == c)
+    n += c->wl->w->stage.len;
   return n;
 }
 
@@ -27,21 +73,21 @@ int weft_conn_writable(const weft_conn_t *c) {
 
 /* Where new output goes: the shared stage if nothing of ours is pending. */
 static weft__buf_t *weft__conn_outbuf(weft_conn_t *c) {
-  weft__worker_t *w = c->w;
+  weft__worker_t *w = c->wl->w;
 
-  if (c->wq.len == 0 && !(c->flags & WEFT__C_WRITING) &&
+  if (weft__conn_wq_len(c) == 0 && !(c->flags & WEFT__C_WRITING) &&
       (w->stage_owner == NULL || w->stage_owner == c)) {
     w->stage_owner = c;
     return &w->stage;
   }
-  return &c->wq;
+  return weft__conn_ws(c) ? &c->ws->wq : NULL;
 }
 
 static void weft__conn_mark_dirty(weft_conn_t *c) {
   if (c->flags & WEFT__C_DIRTY)
     return;
   c->flags |= WEFT__C_DIRTY;
-  weft__list_push(&c->w->dirty, &c->dirty);
+  weft__list_push(&c->wl->w->dirty, &c->dirty);
 }
 
 /* New output was queued: flush it this iteration, watch the watermark. */
@@ -54,8 +100,8 @@ static void weft__conn_queued_more(weft_conn_t *c) {
 /* Undoes an encoder's partial output after it failed. */
 static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b, size_t len) {
   b->len = len;
-  if (b == &c->w->stage && len == 0)
-    c->w->stage_owner = NULL;
+  if (b == &c->wl->w->stage && len == 0)
+    c->wl->w->stage_owner = NULL;
 }
 
 int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
@@ -67,6 +113,8 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
     return WEFT_ECLOSED;
   b = weft__conn_outbuf(c);
+  if (b == NULL)
+    return WEFT_ENOMEM;
   before = b->len;
   out.buf = b;
   r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
@@ -89,6 +137,8 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
   if (c->flags & WEFT__C_CLOSED)
     return WEFT_ECLOSED;
   b = weft__conn_outbuf(c);
+  if (b == NULL)
+    return WEFT_ENOMEM;
   before = b->len;
   if (weft__buf_append(b, data, len) != 0) {
     weft__conn_rollback(c, b, before);
@@ -102,19 +152,19 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
 static void weft__conn_wrote(weft_conn_t *c, size_t n) {
   if (n == 0)
     return;
-  c->last_io = uv_now(&c->w->loop);
+  c->last_io = weft__tick_now(c->wl->w);
   if (c->write_since != 0)
     c->write_since = c->last_io;
   WEFT__STAT_ADD(&c->wl->stats, bytes_out, n);
 }
 
 static void weft__conn_write_cb(uv_write_t *req, int status) {
-  weft_conn_t *c = WEFT__CONTAINER_OF(req, weft_conn_t, wreq);
+  weft_conn_t *c = req->data;
 
   c->flags &= ~(unsigned)WEFT__C_WRITING;
   if (status == 0)
-    weft__conn_wrote(c, c->wing.len);
-  weft__buf_free(&c->wing);
+    weft__conn_wrote(c, c->ws->wing.len);
+  weft__buf_free(&c->ws->wing);
   if (c->flags & WEFT__C_CLOSED)
     return;
   if (status < 0) {
@@ -152,7 +202,7 @@ static void weft__conn_write_failed(weft_conn_t *c, int err) {
 }
 
 void weft__conn_flush(weft_conn_t *c) {
-  weft__worker_t *w = c->w;
+  weft__worker_t *w = c->wl->w;
   size_t written;
   uv_buf_t ub;
   int r;
@@ -167,8 +217,9 @@ void weft__conn_flush(weft_conn_t *c) {
     r = weft__conn_try_write(c, w->stage.base, w->stage.len, &written);
     weft__conn_wrote(c, written);
     if (r == 0 && written < w->stage.len &&
-        weft__buf_append(&c->wq, w->stage.base + written,
-                         w->stage.len - written) != 0)
+        (weft__conn_ws(c) == NULL ||
+         weft__buf_append(&c->ws->wq, w->stage.base + written,
+                          w->stage.len - written) != 0))
       r = UV_ENOMEM;
     w->stage.len = 0;
     if (w->stage.cap > WEFT__STAGE_KEEP)
@@ -177,34 +228,35 @@ void weft__conn_flush(weft_conn_t *c) {
       weft__conn_write_failed(c, r);
       return;
     }
-  } else if (!(c->flags & WEFT__C_WRITING) && c->wq.len > 0) {
-    r = weft__conn_try_write(c, c->wq.base, c->wq.len, &written);
+  } else if (!(c->flags & WEFT__C_WRITING) && weft__conn_wq_len(c) > 0) {
+    r = weft__conn_try_write(c, c->ws->wq.base, c->ws->wq.len, &written);
     if (r != 0) {
       weft__conn_write_failed(c, r);
       return;
     }
     weft__conn_wrote(c, written);
-    weft__buf_consume(&c->wq, written);
+    weft__buf_consume(&c->ws->wq, written);
   }
-  if (!(c->flags & WEFT__C_WRITING) && c->wq.len > 0) {
+  if (!(c->flags & WEFT__C_WRITING) && weft__conn_wq_len(c) > 0) {
     /* The kernel is full: the rest goes out when the socket drains. */
-    c->wing = c->wq;
-    memset(&c->wq, 0, sizeof(c->wq));
-    ub = uv_buf_init((char *)c->wing.base, (unsigned)c->wing.len);
-    r = uv_write(&c->wreq, &c->h.stream, &ub, 1, weft__conn_write_cb);
+    weft__wstate_t *ws = c->ws;
+    ws->wing = ws->wq;
+    memset(&ws->wq, 0, sizeof(ws->wq));
+    ub = uv_buf_init((char *)ws->wing.base, (unsigned)ws->wing.len);
+    ws->wreq.data = c;
+    r = uv_write(&ws->wreq, &c->h.stream, &ub, 1, weft__conn_write_cb);
     if (r != 0) {
       weft__conn_write_failed(c, r);
       return;
     }
     c->flags |= WEFT__C_WRITING;
   }
-  if (c->wq.len == 0 && c->wq.base != NULL)
-    weft__buf_free(&c->wq); /* an idle connection holds no buffer */
+  weft__conn_ws_release(c); /* an idle connection holds no buffer */
   /* Write deadline: armed while output waits on the peer. */
-  if (c->wq.len + c->wing.len == 0) {
+  if (weft__conn_queued(c) == 0) {
     c->write_since = 0;
   } else if (c->write_since == 0) {
-    c->write_since = uv_now(&w->loop);
+    c->write_since = weft__tick_now(w);
     weft__timer_schedule(c);
   }
   if ((c->flags & WEFT__C_HIGH) &&

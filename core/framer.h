@@ -31,7 +31,7 @@ typedef struct weft__framer {
   size_t scanned;     /* resume point the codec returned with MORE */
   size_t need;        /* total bytes the pending frame needs, if known */
   uint64_t offset;    /* stream offset of the first byte not yet consumed */
-  uint64_t frames;    /* frames delivered */
+  uint32_t frames;    /* frames delivered (wraps; compared for change) */
   int error;          /* WEFT_E* once the codec reported an error */
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */

@@ -31,6 +31,7 @@ enum { WEFT__T_NONE, WEFT__T_IDLE, WEFT__T_FRAME, WEFT__T_WRITE, WEFT__T_CLOSE }
 #define WEFT__STAGE_KEEP (256 * 1024)
 
 typedef struct weft__worker weft__worker_t;
+typedef struct weft__wstate weft__wstate_t;
 
 /*
  * Counters.  Each is written by one worker thread only (its own listener
@@ -65,6 +66,13 @@ typedef struct weft__stats {
   __atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n), __ATOMIC_RELAXED)
 #define WEFT__STAT_SUB(st, field, n)                                           \
   __atomic_store_n(&(st)->field, (st)->field - (uint64_t)(n), __ATOMIC_RELAXED)
+
+/*
+ * Connection times, in wheel ticks since the worker's epoch, rounded up so
+ * a deadline computed from one is never early; 0 means "not set".  32 bits
+ * last 13 years.
+ */
+typedef uint32_t weft__tick_t;
 
 /* Connections per peer address, shared by a listener's workers. */
 typedef struct weft__ipcount weft__ipcount_t;
@@ -140,30 +148,31 @@ enum {
 };
 
 struct weft_conn {
-  weft__stream_t h;
-  weft__worker_t *w;
-  weft__wlistener_t *wl;
+  weft__wlistener_t *wl; /* its listener copy (and, through it, worker) */
   weft__framer_t fr;
-  weft__buf_t wq;      /* output not yet handed to the kernel */
-  weft__buf_t wing;    /* output a uv_write is writing */
-  uv_write_t wreq;
-  uv_shutdown_t sreq;
+  weft__wstate_t *ws;  /* pending output and write requests, on demand */
   weft__list_t node;   /* in the worker's connections */
   weft__list_t dirty;  /* in the worker's flush list */
   weft__list_t tnode;  /* in a timer wheel slot */
-  uint64_t last_io;    /* loop time of the last byte in or out */
-  uint64_t frame_start; /* loop time a pending frame began, 0 if none */
-  uint64_t write_since; /* loop time output began waiting, 0 if none */
-  uint64_t close_deadline; /* closing must be over by then */
-  struct sockaddr_storage peer_addr;
-  int fd;              /* the socket, for FIONREAD at shutdown */
-  int64_t drain_left;  /* stopping: bytes received before the signal */
   uint64_t id;
   void *data;
+  weft__tick_t last_io;        /* last byte in or out */
+  weft__tick_t frame_start;    /* a pending frame began, 0 if none */
+  weft__tick_t write_since;    /* output began waiting, 0 if none */
+  weft__tick_t close_deadline; /* closing must be over by then */
   unsigned flags;
   int close_reason;
-  char peer[64];
+  int32_t drain_left; /* stopping: bytes received before the signal */
+  union {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+  } peer_addr; /* family AF_UNSPEC for a Unix-domain peer */
+  /* Last, and allocated to the size of the one it is: a connection is
+   * mostly its libuv handle, and idle connections must stay small. */
+  weft__stream_t h;
 };
+
 
 struct weft__worker {
   weft_engine_t *e;
@@ -179,6 +188,7 @@ struct weft__worker {
   size_t wheel_pos;   /* slot of wheel_time */
   uint64_t wheel_time; /* loop time of the last tick processed */
   size_t wheel_count; /* connections filed in the wheel */
+  uint64_t epoch;     /* loop time of tick 0 */
   weft__wlistener_t **lsn; /* the listeners this worker accepts on */
   size_t nlsn;
   weft__wlistener_t **next_lsn; /* handed over by a reload (engine lock) */
@@ -230,6 +240,20 @@ void weft__wl_maybe_finish(weft__wlistener_t *wl);
 weft__config_t *weft__config_ref(weft__config_t *c);
 void weft__config_unref(weft__config_t *c);
 
+static inline weft__tick_t weft__tick_now(const weft__worker_t *w) {
+  return (weft__tick_t)((uv_now(&w->loop) - w->epoch) / WEFT__WHEEL_TICK_MS) +
+         1;
+}
+
+/* A tick, or a number of ms rounded up to ticks, as loop time. */
+static inline uint64_t weft__tick_ms(const weft__worker_t *w, weft__tick_t t) {
+  return w->epoch + (uint64_t)t * WEFT__WHEEL_TICK_MS;
+}
+
+static inline weft__tick_t weft__ms_ticks(uint64_t ms) {
+  return (weft__tick_t)((ms + WEFT__WHEEL_TICK_MS - 1) / WEFT__WHEEL_TICK_MS);
+}
+
 /* listener.c */
 /* Creates the listening socket for one worker (main thread, before start). */
 int weft__listener_bind(weft__wlistener_t *wl);
@@ -256,6 +280,9 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 void weft__conn_begin_stop(weft_conn_t *c);
 
 /* conn_write.c */
+void weft__conn_ws_free(weft_conn_t *c);
+/* The request for our FIN (allocates the write state); NULL: no memory. */
+uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c);
 void weft__conn_flush(weft_conn_t *c);
 size_t weft__conn_queued(const weft_conn_t *c);
 void weft__worker_flush_all(weft__worker_t *w);

@@ -80,5 +80,5 @@ int weft_engine_stats(weft_engine_t *e, weft_stats_line_cb cb, void *arg) {
 }
 
 int weft_conn_stats(const weft_conn_t *c, weft_stats_line_cb cb, void *arg) {
-  return weft_engine_stats(c->w->e, cb, arg);
+  return weft_engine_stats(c->wl->w->e, cb, arg);
 }

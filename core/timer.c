@@ -9,28 +9,29 @@
 
 static uint64_t weft__deadline(const weft_conn_t *c, int *kind) {
   const weft__listener_conf_t *lc = c->wl->l->conf;
+  const weft__worker_t *w = c->wl->w;
   uint64_t at = UINT64_MAX, t;
 
   *kind = WEFT__T_NONE;
   if (c->flags & WEFT__C_CLOSED)
     return at;
   if (c->flags & WEFT__C_CLOSING) {
-    at = c->close_deadline;
+    at = weft__tick_ms(w, c->close_deadline);
     *kind = WEFT__T_CLOSE;
   } else {
     if (lc->idle_timeout_ms != 0) {
-      at = c->last_io + lc->idle_timeout_ms;
+      at = weft__tick_ms(w, c->last_io) + lc->idle_timeout_ms;
       *kind = WEFT__T_IDLE;
     }
     if (lc->frame_timeout_ms != 0 && c->frame_start != 0 &&
-        (t = c->frame_start + lc->frame_timeout_ms) < at) {
+        (t = weft__tick_ms(w, c->frame_start) + lc->frame_timeout_ms) < at) {
       at = t;
       *kind = WEFT__T_FRAME;
     }
   }
   if (lc->write_timeout_ms != 0 && c->write_since != 0 &&
       !(c->flags & WEFT__C_LINGER) &&
-      (t = c->write_since + lc->write_timeout_ms) < at) {
+      (t = weft__tick_ms(w, c->write_since) + lc->write_timeout_ms) < at) {
     at = t;
     *kind = WEFT__T_WRITE;
   }
@@ -47,7 +48,7 @@ void weft__timer_arm(weft__worker_t *w) {
 }
 
 void weft__timer_schedule(weft_conn_t *c) {
-  weft__worker_t *w = c->w;
+  weft__worker_t *w = c->wl->w;
   uint64_t at, ticks;
   int kind;
 
@@ -75,7 +76,7 @@ void weft__timer_schedule(weft_conn_t *c) {
 void weft__timer_cancel(weft_conn_t *c) {
   if (!weft__list_empty(&c->tnode)) {
     weft__list_remove(&c->tnode);
-    c->w->wheel_count--;
+    c->wl->w->wheel_count--;
   }
 }
 
@@ -101,7 +102,7 @@ static void weft__timer_expire(weft_conn_t *c, int kind) {
     break;
   }
   weft_log(WEFT_LOG_INFO, "listener \"%s\" conn #%llu from %s: %s",
-           c->wl->l->conf->name, (unsigned long long)c->id, c->peer, what);
+           c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c), what);
   /* A peer that does not read cannot be flushed to: close at once. */
   weft__conn_close(c, WEFT_ETIMEDOUT, what, kind == WEFT__T_WRITE);
 }
@@ -154,4 +155,5 @@ void weft__timer_init(weft__worker_t *w) {
   w->wheel_count = 0;
   uv_update_time(&w->loop);
   w->wheel_time = uv_now(&w->loop);
+  w->epoch = w->wheel_time;
 }

@@ -42,7 +42,11 @@ WEFT_EXTERN void *weft_conn_data(const weft_conn_t *conn);
 /* The state the handler's create() returned for this listener. */
 WEFT_EXTERN void *weft_conn_handler_state(const weft_conn_t *conn);
 
-/* The peer as "ip:port", "[ipv6]:port" or "unix"; owned by the connection. */
+/*
+ * The peer as "ip:port", "[ipv6]:port" or "unix".  The string is formatted
+ * on each call into a buffer of the calling thread: valid until the next
+ * call on that thread; copy it to keep it.
+ */
 WEFT_EXTERN const char *weft_conn_peer(const weft_conn_t *conn);
 
 /* The listener's configured name; owned by the engine. */
