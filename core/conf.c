@@ -411,6 +411,7 @@ static weft__config_t *weft__config_build(config_t *cfg, weft__cfg_parse_t *p) {
   c->origin = strdup(p->origin);
   c->workers = (int)uv_available_parallelism();
   c->shutdown_grace_ms = 10000;
+  c->mailbox_size = 4096;
   c->log_level = -1;
   root = config_root_setting(cfg);
   n = config_setting_length(root);
@@ -420,6 +421,8 @@ static weft__config_t *weft__config_build(config_t *cfg, weft__cfg_parse_t *p) {
     if (strcmp(key, "workers") == 0) {
       if (weft__cfg_int(p, m, "workers", 1, 256, &v) == 0)
         c->workers = (int)v;
+    } else if (strcmp(key, "mailbox_size") == 0) {
+      weft__cfg_int(p, m, "mailbox_size", 1, 1 << 24, &c->mailbox_size);
     } else if (strcmp(key, "shutdown_grace") == 0) {
       weft__cfg_duration(p, m, "shutdown_grace", 0, 3600 * 1000,
                          &c->shutdown_grace_ms);

@@ -46,6 +46,7 @@ typedef struct weft__config {
   char **plugin_path;
   size_t npath;
   uint64_t shutdown_grace_ms;
+  int64_t mailbox_size; /* messages each worker's mailbox holds */
   int log_level; /* -1 when not set */
   weft__listener_conf_t *listeners;
   size_t nlisteners;

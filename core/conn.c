@@ -19,6 +19,7 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   weft__worker_t *w = wl->w;
 
   weft__list_remove(&c->node);
+  weft__mailbox_forget(c);
   if (wl->cvt->conn_free != NULL && c->fr.ctx.conn_state != NULL)
     wl->cvt->conn_free(wl->cstate, c->fr.ctx.conn_state);
   weft__framer_free(&c->fr);
@@ -58,7 +59,10 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
     return;
   if (!(c->flags & WEFT__C_CLOSING)) {
     c->flags |= WEFT__C_CLOSING;
-    c->close_reason = reason;
+    c->close_reason = (int16_t)(reason >= INT16_MIN && reason <= 0
+                                    ? reason
+                                    : WEFT_EHANDLER);
+    weft__mailbox_forget(c); /* no message after on_close */
     if (c->flags & WEFT__C_READING) {
       uv_read_stop(&c->h.stream);
       c->flags &= ~(unsigned)WEFT__C_READING;

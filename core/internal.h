@@ -54,7 +54,8 @@ typedef struct weft__wstate weft__wstate_t;
   XX(refused_nomem)                                                            \
   XX(accept_pauses)                                                            \
   XX(backpressure_pauses)                                                      \
-  XX(shutdown_forced)
+  XX(shutdown_forced)                                                          \
+  XX(messages_in)
 
 typedef struct weft__stats {
 #define WEFT__STATS_FIELD(name) uint64_t name;
@@ -160,9 +161,10 @@ struct weft_conn {
   weft__tick_t frame_start;    /* a pending frame began, 0 if none */
   weft__tick_t write_since;    /* output began waiting, 0 if none */
   weft__tick_t close_deadline; /* closing must be over by then */
-  unsigned flags;
-  int close_reason;
-  int32_t drain_left; /* stopping: bytes received before the signal */
+  uint16_t flags;
+  int16_t close_reason; /* WEFT_E* codes are small */
+  uint32_t slot;        /* in the worker's mailbox slots, 0 if never ref'd */
+  int32_t drain_left;   /* stopping: bytes received before the signal */
   union {
     struct sockaddr sa;
     struct sockaddr_in in;
@@ -174,9 +176,32 @@ struct weft_conn {
 };
 
 
+/* A message in a worker's mailbox. */
+typedef struct weft__msg {
+  uint32_t slot; /* target connection, 0 for a function */
+  uint32_t gen;
+  void *msg;
+  void (*free_msg)(void *msg);
+  void (*fn)(void *arg);
+} weft__msg_t;
+
+/* Connections that have references: slot -> connection, by generation. */
+typedef struct weft__slot {
+  weft_conn_t *conn; /* NULL when free */
+  uint32_t gen;      /* bumped when the connection closes */
+  uint32_t next_free;
+} weft__slot_t;
+
 struct weft__worker {
   weft_engine_t *e;
   int id;
+  /* The mailbox: a bounded ring, filled by any thread under mbox_lock. */
+  uv_mutex_t mbox_lock;
+  weft__msg_t *mbox;
+  size_t mbox_cap, mbox_head, mbox_len;
+  int mbox_open;
+  weft__slot_t *slots; /* [nslots], entry 0 unused; worker thread only */
+  uint32_t nslots, free_slot;
   uv_loop_t loop;
   uv_thread_t thread;
   int thread_started;
@@ -286,6 +311,16 @@ uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c);
 void weft__conn_flush(weft_conn_t *c);
 size_t weft__conn_queued(const weft_conn_t *c);
 void weft__worker_flush_all(weft__worker_t *w);
+
+/* mailbox.c */
+int weft__mailbox_init(weft__worker_t *w, size_t cap);
+/* Delivers what is queued (worker thread). */
+void weft__mailbox_drain(weft__worker_t *w);
+/* Refuses new posts and frees what is queued (at stop, worker thread). */
+void weft__mailbox_close(weft__worker_t *w);
+void weft__mailbox_free(weft__worker_t *w);
+/* The connection is closing: its references go stale. */
+void weft__mailbox_forget(weft_conn_t *c);
 
 /* timer.c */
 void weft__timer_init(weft__worker_t *w);

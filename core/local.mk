@@ -13,7 +13,8 @@ weftinclude_HEADERS = \
 	core/include/weft/handler.h \
 	core/include/weft/plugin.h \
 	core/include/weft/engine.h \
-	core/include/weft/stats.h
+	core/include/weft/stats.h \
+	core/include/weft/mailbox.h
 nodist_weftinclude_HEADERS = core/include/weft/version.h
 
 # Everything of libweft, with internal symbols visible, for unit tests.
@@ -37,6 +38,7 @@ core_libweftcore_la_SOURCES = \
 	core/lsn.c \
 	core/reload.c \
 	core/stats.c \
+	core/mailbox.c \
 	core/engine.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)
 

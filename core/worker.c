@@ -20,6 +20,7 @@ static void weft__worker_close_handles(weft__worker_t *w) {
   uv_mutex_lock(&w->e->lock);
   w->alive = 0;
   uv_mutex_unlock(&w->e->lock);
+  weft__mailbox_close(w);
   if (!uv_is_closing((uv_handle_t *)&w->async))
     uv_close((uv_handle_t *)&w->async, NULL);
   if (!uv_is_closing((uv_handle_t *)&w->check))
@@ -139,6 +140,7 @@ static void weft__worker_async_cb(uv_async_t *a) {
     w->swap_pending = 0;
   }
   uv_mutex_unlock(&w->e->lock);
+  weft__mailbox_drain(w);
   if (swap)
     weft__worker_apply(w, lsn, n);
   if (req > w->stop_seen)
@@ -156,6 +158,11 @@ int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
   w->scratch = malloc(WEFT__SCRATCH_SIZE);
   if (w->scratch == NULL)
     return WEFT_ENOMEM;
+  if (weft__mailbox_init(w, (size_t)e->config->mailbox_size) != 0) {
+    free(w->scratch);
+    w->scratch = NULL;
+    return WEFT_ENOMEM;
+  }
   r = uv_loop_init(&w->loop);
   if (r != 0) {
     free(w->scratch);
@@ -213,4 +220,5 @@ void weft__worker_teardown(weft__worker_t *w) {
   w->nlsn = 0;
   free(w->next_lsn);
   w->next_lsn = NULL;
+  weft__mailbox_free(w);
 }

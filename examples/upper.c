@@ -50,15 +50,13 @@ static int upper_on_frame(weft_conn_t *conn, const uint8_t *frame,
   return rc; /* non-zero (codec error, out of memory) closes with it */
 }
 
+/* Designated initializers: members a later ABI minor appends stay NULL. */
 static const weft_handler_vtable_t upper_vtable = {
-    sizeof(weft_handler_vtable_t),
-    upper_create,
-    upper_destroy,
-    NULL, /* on_open */
-    upper_on_frame,
-    NULL, /* on_writable: upper only answers, it never talks first */
-    NULL, /* on_close */
-    NULL, /* on_shutdown */
+    .struct_size = sizeof(weft_handler_vtable_t),
+    .create = upper_create,
+    .destroy = upper_destroy,
+    .on_frame = upper_on_frame,
+    /* no on_writable: upper only answers, it never talks first */
 };
 
 /* The one exported symbol.  Out of tree, WEFT_PLUGIN_MODULE stays

@@ -7,14 +7,9 @@ static int echo_on_frame(weft_conn_t *conn, const uint8_t *frame, size_t len) {
 }
 
 static const weft_handler_vtable_t echo_vtable = {
-    sizeof(weft_handler_vtable_t),
-    NULL, /* create: no options */
-    NULL, /* destroy */
-    NULL, /* on_open */
-    echo_on_frame,
-    NULL, /* on_writable: echo produces nothing on its own */
-    NULL, /* on_close */
-    NULL, /* on_shutdown */
+    .struct_size = sizeof(weft_handler_vtable_t),
+    .on_frame = echo_on_frame,
+    /* no options, no state, nothing to say on its own */
 };
 
 WEFT_HANDLER_PLUGIN("echo", "1.0", &echo_vtable);

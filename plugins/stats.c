@@ -24,14 +24,8 @@ static int stats_on_frame(weft_conn_t *conn, const uint8_t *frame,
 }
 
 static const weft_handler_vtable_t stats_vtable = {
-    sizeof(weft_handler_vtable_t),
-    NULL, /* create: no options */
-    NULL, /* destroy */
-    NULL, /* on_open */
-    stats_on_frame,
-    NULL, /* on_writable */
-    NULL, /* on_close */
-    NULL, /* on_shutdown */
+    .struct_size = sizeof(weft_handler_vtable_t),
+    .on_frame = stats_on_frame,
 };
 
 WEFT_HANDLER_PLUGIN("stats", "1.0", &stats_vtable);

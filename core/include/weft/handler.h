@@ -55,6 +55,14 @@ typedef struct weft_handler_vtable {
   /* Optional.  The daemon is stopping: finish up.  Frames already received
    * are still delivered, and replies are flushed before the close. */
   void (*on_shutdown)(weft_conn_t *conn);
+
+  /*
+   * ABI 1.1.  Optional.  A message posted with weft_post() to this
+   * connection (see mailbox.h).  msg is freed by weft after the call, with
+   * the free function the poster gave: copy what you keep.  Never called
+   * after on_close.  Without it, messages to this handler are dropped.
+   */
+  void (*on_message)(weft_conn_t *conn, void *msg);
 } weft_handler_vtable_t;
 
 WEFT_END_DECLS

@@ -14,5 +14,6 @@
 #include <weft/plugin.h>
 #include <weft/engine.h>
 #include <weft/stats.h>
+#include <weft/mailbox.h>
 
 #endif /* WEFT_H */
