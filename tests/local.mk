@@ -2,3 +2,5 @@ include tests/codecs.mk
 include tests/itest.mk
 include tests/loader.mk
 include tests/pressure.mk
+include tests/codectest.mk
+include tools/local.mk
