@@ -25,11 +25,12 @@
  * read() that completed its reply, in a log-linear histogram (0.4%
  * resolution).  With --pid, the server's CPU time (utime + stime from
  * /proc/PID/stat, all threads) over the measured interval is divided by the
- * frames echoed in it.
+ * frames echoed in it.  With --cpu N, so is the busy time of CPU N (the
+ * server's, when it is pinned), softirq included: core_ns.
  *
  * The last line of output is machine-readable:
  *   RESULT frames=F secs=T fps=... mbps=... p50_us=... p99_us=... \
- *          p999_us=... srv_cpu_ns=... srv_util=... cli_util=...
+ *          p999_us=... srv_cpu_ns=... srv_util=... cli_util=... core_ns=...
  * MB/s counts the echoed wire bytes in one direction (10^6 bytes/s).
  *
  * --wait only connects (retrying for up to T seconds) and exits 0 once a
@@ -88,9 +89,10 @@ static struct {
   uint64_t frames; /* counted mode when > 0 */
   int mode;
   int pid;
+  int cpu; /* -1: none */
   int quiet;
   int wait_only;
-} opt = {"127.0.0.1", 0, 10, 16, 64, 5.0, 1.0, 0, M_LINE, 0, 0, 0};
+} opt = {"127.0.0.1", 0, 10, 16, 64, 5.0, 1.0, 0, M_LINE, 0, -1, 0, 0};
 
 static uint8_t *pattern; /* PATLEN + size bytes of the repeating pattern */
 static size_t wire;      /* bytes of one frame on the wire */
@@ -379,6 +381,31 @@ static long long proc_cpu_ticks(int pid) {
   return (long long)(ut + st);
 }
 
+/* Busy time of one CPU (user, nice, system, irq, softirq, steal), in clock
+ * ticks; -1 if unknown.  Unlike a process's utime + stime, it includes the
+ * network stack's softirq work done on that CPU, even in ksoftirqd. */
+static long long cpu_busy_ticks(int cpu) {
+  char want[32], line[512];
+  unsigned long long v[8] = {0};
+  long long busy = -1;
+  FILE *f;
+
+  f = fopen("/proc/stat", "r");
+  if (f == NULL)
+    return -1;
+  snprintf(want, sizeof(want), "cpu%d ", cpu);
+  while (fgets(line, sizeof(line), f) != NULL) {
+    if (strncmp(line, want, strlen(want)) != 0)
+      continue;
+    if (sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu",
+               &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
+      busy = (long long)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+    break;
+  }
+  fclose(f);
+  return busy;
+}
+
 static double self_cpu_s(void) {
   struct rusage ru;
 
@@ -397,19 +424,21 @@ static void usage(FILE *f) {
           "  -s  payload bytes (64)        -t  measured seconds (5)\n"
           "  -w  warm-up seconds (1)       -n  counted mode: F frames in all\n"
           "  --pid PID  report that process's CPU time per echoed frame\n"
+          "  --cpu N    and CPU N's busy time (softirq included) per frame\n"
           "  --wait     connect (retrying up to -t seconds) and exit\n");
 }
 
 int main(int argc, char **argv) {
   static const struct option longopts[] = {
       {"pid", required_argument, NULL, 'P'},
+      {"cpu", required_argument, NULL, 'C'},
       {"wait", no_argument, NULL, 'W'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   struct epoll_event ev, evs[256];
   struct sockaddr_in sa;
   uint64_t t_start = 0, t_end = 0, t_warm, t_stop, t_drain = 0, t, m_t0 = 0;
-  long long cpu0 = -1, cpu1 = -1;
+  long long cpu0 = -1, cpu1 = -1, core0 = -1, core1 = -1;
   double cli0 = 0, cli1 = 0, secs, fps;
   int ep, i, k, n, ch, sending = 1, phase;
   uint64_t left, per;
@@ -435,6 +464,7 @@ int main(int argc, char **argv) {
     case 'w': opt.warmup = atof(optarg); break;
     case 'n': opt.frames = strtoull(optarg, NULL, 10); break;
     case 'P': opt.pid = atoi(optarg); break;
+    case 'C': opt.cpu = atoi(optarg); break;
     case 'q': opt.quiet = 1; break;
     case 'W': opt.wait_only = 1; break;
     case 'h': usage(stdout); return 0;
@@ -513,6 +543,7 @@ int main(int argc, char **argv) {
     measuring = 1;
     m_t0 = t_start;
     cpu0 = opt.pid ? proc_cpu_ticks(opt.pid) : -1;
+    core0 = opt.cpu >= 0 ? cpu_busy_ticks(opt.cpu) : -1;
     cli0 = self_cpu_s();
   }
   for (i = 0; i < opt.conns; i++)
@@ -539,6 +570,7 @@ int main(int argc, char **argv) {
       m_t0 = t;
       t_stop = t + (uint64_t)(opt.secs * 1e9);
       cpu0 = opt.pid ? proc_cpu_ticks(opt.pid) : -1;
+      core0 = opt.cpu >= 0 ? cpu_busy_ticks(opt.cpu) : -1;
       cli0 = self_cpu_s();
     }
     if (phase == 1) {
@@ -558,6 +590,7 @@ int main(int argc, char **argv) {
         sending = 0;
         t_end = t;
         cpu1 = opt.pid ? proc_cpu_ticks(opt.pid) : -1;
+        core1 = opt.cpu >= 0 ? cpu_busy_ticks(opt.cpu) : -1;
         cli1 = self_cpu_s();
         t_drain = t + 5000000000u;
       }
@@ -579,6 +612,9 @@ int main(int argc, char **argv) {
   fps = (double)m_frames / secs;
   {
     double cpu_ns = -1, srv_util = -1, hz = (double)sysconf(_SC_CLK_TCK);
+    double core_ns = -1;
+    if (core0 >= 0 && core1 >= 0 && m_frames > 0)
+      core_ns = (double)(core1 - core0) / hz * 1e9 / (double)m_frames;
     if (cpu0 >= 0 && cpu1 >= 0 && m_frames > 0) {
       cpu_ns = (double)(cpu1 - cpu0) / hz * 1e9 / (double)m_frames;
       srv_util = (double)(cpu1 - cpu0) / hz / secs;
@@ -593,10 +629,10 @@ int main(int argc, char **argv) {
              hist_pct(0.99) / 1e3, hist_pct(0.999) / 1e3);
     printf("RESULT frames=%llu secs=%.3f fps=%.0f mbps=%.2f p50_us=%.2f "
            "p99_us=%.2f p999_us=%.2f srv_cpu_ns=%.1f srv_util=%.3f "
-           "cli_util=%.3f\n",
+           "cli_util=%.3f core_ns=%.1f\n",
            (unsigned long long)m_frames, secs, fps, fps * (double)wire / 1e6,
            hist_pct(0.5) / 1e3, hist_pct(0.99) / 1e3, hist_pct(0.999) / 1e3,
-           cpu_ns, srv_util, (cli1 - cli0) / secs);
+           cpu_ns, srv_util, (cli1 - cli0) / secs, core_ns);
   }
   return 0;
 }

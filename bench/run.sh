@@ -12,8 +12,8 @@ usage() {
   cat <<'EOF'
 usage: sh bench/run.sh [--quick] [options]
   --quick            ~1 minute: 1 round of 2 s, smaller callgrind runs
-  --rounds N         interleaved rounds per scenario (3)
-  --time SECS        measured seconds per load run (5)
+  --rounds N         interleaved rounds per scenario (5)
+  --time SECS        measured seconds per load run (3)
   --warmup SECS      warm-up seconds before each measured run (1)
   --server-cpu N     CPU for the servers (1)
   --client-cpu N     CPU for the load generator (0)
@@ -21,6 +21,7 @@ usage: sh bench/run.sh [--quick] [options]
   --idle-conns N     connections for the idle-memory test (10000)
   --no-callgrind     skip the instructions-per-frame runs
   --no-idle          skip the idle-connection test
+  --no-load          skip the load runs (frames/s, latency, CPU)
   --builddir DIR     the configured build tree (default: the current directory)
   --no-build         do not run make (make bench has built everything)
   --out DIR          where logs, profiles and the table go
@@ -30,8 +31,9 @@ EOF
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(pwd)
-quick=0 rounds=3 secs=5 warm=1 scpu=1 ccpu=0
+quick=0 rounds=5 secs=3 warm=1 scpu=1 ccpu=0
 port=${WEFT_BENCH_PORT:-62300} idle_n=10000 do_cg=1 do_idle=1 build=1 out=
+do_load=1
 cg_small=20000 cg_large=100000
 while [ $# -gt 0 ]; do
   case $1 in
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
   --idle-conns) idle_n=$2; shift ;;
   --no-callgrind) do_cg=0 ;;
   --no-idle) do_idle=0 ;;
+  --no-load) do_load=0 ;;
   --builddir) builddir=$2; shift ;;
   --no-build) build=0 ;;
   --out) out=$2; shift ;;
@@ -104,10 +107,10 @@ done
 # ------------------------------------------------------------- machine --
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
-  PIN_S="taskset -c $scpu" PIN_C="taskset -c $ccpu"
+  PIN_S="taskset -c $scpu" PIN_C="taskset -c $ccpu" CORE="--cpu $scpu"
   pinning="server on CPU $scpu, client on CPU $ccpu"
 else
-  PIN_S= PIN_C= pinning="not pinned ($ncpu CPU)"
+  PIN_S= PIN_C= CORE= pinning="not pinned ($ncpu CPU)"
 fi
 # 10,000 idle connections need descriptors, in the servers and in idle.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -192,8 +195,11 @@ fails=0
 load() {
   _lsc=$1 _lsv=$2 _lr=$3 _lpid=$4 _lport=$5 _lpin=$6
   shift 6
+  # The server's CPU busy time counts only when the server has it alone.
+  _lcore=
+  [ -z "$_lpin" ] || _lcore=$CORE
   _lres=$($_lpin "$LOADGEN" -q -p "$_lport" -t "$secs" -w "$warm" --pid "$_lpid" \
-    "$@" 2>>"$out/loadgen.log")
+    $_lcore "$@" 2>>"$out/loadgen.log")
   _lres=$(printf '%s\n' "$_lres" | sed -n 's/^RESULT //p')
   if [ -z "$_lres" ]; then
     say "  $_lsc / $_lsv: FAILED (see $out/loadgen.log)"
@@ -223,6 +229,7 @@ line4k:line:4096:10:16 length4k:length:4096:10:16
 lat-line:line:64:1:1 lat-length:length:64:1:1"
 
 r=1
+[ $do_load = 1 ] || r=$((rounds + 1))
 while [ $r -le "$rounds" ]; do
   say "round $r"
   for s in $SCEN; do
@@ -362,11 +369,12 @@ fi
         k = $1 SUBSEP $2 SUBSEP kv[1]; cnt[k]++; val[k, cnt[k]] = kv[2] } }
     function row(label, sc, sv, ipfkey,   fps) {
       fps = med(sc SUBSEP sv SUBSEP "fps")
-      printf "%-28s %-16s %10s %8s %8s %8s %9s %8s %9s\n", label, sv,
+      printf "%-28s %-10s %9s %7s %7s %8s %7s %7s %7s %7s\n", label, sv,
         num(fps, "%.0f"), num(med(sc SUBSEP sv SUBSEP "mbps"), "%.1f"),
         num(med(sc SUBSEP sv SUBSEP "p50_us"), "%.1f"),
         num(med(sc SUBSEP sv SUBSEP "p99_us"), "%.1f"),
         num(med(sc SUBSEP sv SUBSEP "srv_cpu_ns"), "%.0f"),
+        num(med(sc SUBSEP sv SUBSEP "core_ns"), "%.0f"),
         num(ipfkey in ipf ? ipf[ipfkey] : "", "%.1f"), "-"
       F[sc, sv] = fps; P50[sc, sv] = med(sc SUBSEP sv SUBSEP "p50_us")
     }
@@ -376,8 +384,8 @@ fi
       return (le ? x <= lim : x >= lim) ? "met" : "MISSED"
     }
     END {
-      printf "%-28s %-16s %10s %8s %8s %8s %9s %8s %9s\n", "scenario", "server",
-        "frames/s", "MB/s", "p50 us", "p99 us", "CPU ns/f", "instr/f", "RSS B/c"
+      printf "%-28s %-10s %9s %7s %7s %8s %7s %7s %7s %7s\n", "scenario", "server",
+        "frames/s", "MB/s", "p50 us", "p99 us", "proc ns", "core ns", "instr", "RSS B"
       row("line 64 B, 10 x 16", "line64", "weftd", "weftd-line")
       row("line 64 B, 10 x 16", "line64", "baseline", "baseline-line")
       row("length 64 B, 10 x 16", "length64", "weftd", "weftd-length")
@@ -395,9 +403,10 @@ fi
       split("weftd baseline-line baseline-length", names, " ")
       for (i = 1; i <= 3; i++)
         if (names[i] in rss)
-          printf "%-28s %-16s %10s %8s %8s %8s %9s %8s %9.0f\n",
-            idle_n " idle connections", names[i], "-", "-", "-", "-", "-",
-            "-", rss[names[i]]
+          printf "%-28s %-10s %9s %7s %7s %8s %7s %7s %7s %7.0f\n",
+            idle_n " idle conns, " (names[i] == "baseline-length" ? "length" : "line"),
+            names[i] == "weftd" ? "weftd" : "baseline", "-", "-", "-", "-", "-",
+            "-", "-", rss[names[i]]
       print ""
       print "targets (issue 7):"
       x = ratio(ipf["weftd-line"], ipf["baseline-line"])
@@ -416,7 +425,11 @@ fi
       printf "     pipeline-1 p50, length:      weftd/baseline = %s (<= 1.05): %s\n", num(x, "%.3f"), verdict(x, 1.05, 1)
       x = ratio(F["workers", "weftd-w2"], F["workers", "weftd-w1"])
       printf "  5. workers=2 / workers=1:       frames/s ratio = %s (>= 0.97): %s\n", num(x, "%.3f"), verdict(x, 0.97, 0)
-      printf "\ninstructions/frame: callgrind, user space, (Ir(%s frames) difference) / frames; per-function profiles: profile.*.txt\n", cgn
+      print ""
+      print "proc ns: the server process'"'"'s CPU time (utime + stime, all threads) per frame"
+      print "core ns: the server CPU'"'"'s busy time per frame, softirq included (pinned runs only)"
+      printf "instr: instructions per frame, callgrind, user space: Ir difference of %s-frame runs / frame difference\n", cgn
+      print "RSS B: server VmRSS growth per idle connection (each pinged once)"
     }' "$out/callgrind.txt" "$out/idle.txt" "$RES"
 } >"$out/table.txt"
 cat "$out/table.txt"
