@@ -70,7 +70,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
     if (weft__framer_pending(&c->fr) > 0 && reason != 0 && c->fr.error == 0)
       weft_log(WEFT_LOG_INFO,
                "listener \"%s\" conn #%llu from %s: closing with %zu bytes of "
-               "an unfinished frame (%s)",
+               "input not delivered (%s)",
                c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
                weft__framer_pending(&c->fr), detail ? detail : "closed");
     /* on_close exactly once, and nothing after it. */
@@ -128,8 +128,8 @@ static void weft__conn_shutdown_cb(uv_shutdown_t *req, int status) {
     return;
   }
   c->flags |= WEFT__C_LINGER;
-  if (c->wl->w->stop_seen && c->wl->w->e->config->shutdown_grace_ms < ms)
-    ms = c->wl->w->e->config->shutdown_grace_ms;
+  if (c->wl->w->stop_seen && c->wl->w->e->grace_ms < ms)
+    ms = c->wl->w->e->grace_ms;
   c->close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(ms);
   weft__timer_schedule(c);
 }
@@ -217,7 +217,8 @@ static void weft__conn_finish_input(weft_conn_t *c) {
 
 /* Frame deadline: armed at a frame's first byte, never by later bytes. */
 static void weft__conn_track_frame(weft_conn_t *c, uint32_t frames_before) {
-  if (weft__framer_pending(&c->fr) == 0) {
+  /* Held back by backpressure, the input waits on us, not on the peer. */
+  if (weft__framer_pending(&c->fr) == 0 || (c->flags & WEFT__C_PAUSED)) {
     c->frame_start = 0;
   } else if (c->frame_start == 0 || c->fr.frames != frames_before) {
     c->frame_start = weft__tick_now(c->wl->w);

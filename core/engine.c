@@ -107,12 +107,15 @@ static void weft__engine_release_workers(weft_engine_t *e) {
   weft__worker_t *workers = e->workers;
   int i, n = e->nworkers;
 
+  /* First out of reach of weft_worker_post() and weft_engine_stop(). */
+  uv_mutex_lock(&e->lock);
+  e->workers = NULL;
+  e->nworkers = 0;
+  uv_mutex_unlock(&e->lock);
   for (i = 0; i < n; i++)
     weft__worker_teardown(&workers[i]);
   uv_mutex_lock(&e->lock);
   weft__engine_free_listeners(e);
-  e->workers = NULL;
-  e->nworkers = 0;
   uv_mutex_unlock(&e->lock);
   free(workers);
 }
@@ -166,6 +169,7 @@ int weft_engine_start(weft_engine_t *e) {
     return WEFT_EINVAL;
   if (weft__engine_plugins(e, c) != 0)
     return WEFT_EPLUGIN;
+  e->grace_ms = c->shutdown_grace_ms;
   e->workers = calloc((size_t)c->workers, sizeof(*e->workers));
   if (e->workers == NULL)
     return WEFT_ENOMEM;

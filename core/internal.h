@@ -123,6 +123,7 @@ struct weft__wlistener {
   uv_timer_t retry; /* resumes accepting after a descriptor shortage */
   int polling;      /* poll and retry initialised (must be closed) */
   int paused;       /* accepting paused by EMFILE/ENFILE */
+  int short_of_fds; /* in a shortage episode (logged once) */
   int closing;
   weft__stats_t stats;
   uint64_t last_refusal_log; /* rate-limits refusal lines to one a second */
@@ -240,7 +241,10 @@ struct weft_engine {
   size_t nactive;
   weft__worker_t *workers;
   int nworkers;
-  uv_mutex_t lock;    /* guards stop_req and workers' alive flags */
+  uv_mutex_t lock;    /* guards stop_req, workers' alive flags, the
+                         listener lists and reload hand-overs */
+  uint64_t grace_ms;  /* shutdown_grace as started: workers read this, never
+                         the configuration a reload may replace */
   int stop_req;
   int started;
 };

@@ -163,6 +163,7 @@ int weft__listener_bind(weft__wlistener_t *wl) {
 }
 
 static void weft__listener_on_readable(uv_poll_t *p, int status, int events);
+static int weft__listener_accept_batch(weft__wlistener_t *wl);
 
 static void weft__listener_resume(uv_timer_t *t) {
   weft__wlistener_t *wl = t->data;
@@ -173,32 +174,36 @@ static void weft__listener_resume(uv_timer_t *t) {
   uv_poll_start(&wl->poll, UV_READABLE, weft__listener_on_readable);
 }
 
-/* Out of descriptors: stop polling (no busy loop), say so once, retry. */
+/*
+ * Out of descriptors: stop polling (no busy loop) and retry on a timer.
+ * One line and one count per shortage, however many retries it lasts.
+ */
 static void weft__listener_pause(weft__wlistener_t *wl, int err) {
   uv_poll_stop(&wl->poll);
-  if (!wl->paused)
+  if (!wl->short_of_fds) {
+    wl->short_of_fds = 1;
     weft_log(WEFT_LOG_WARN,
-             "listener \"%s\" worker %d: %s: pausing accepts for %d ms",
+             "listener \"%s\" worker %d: %s: pausing accepts, retrying every "
+             "%d ms",
              wl->l->conf->name, wl->w->id, strerror(err), WEFT__ACCEPT_RETRY_MS);
+    WEFT__STAT_ADD(&wl->stats, accept_pauses, 1);
+  }
   wl->paused = 1;
-  WEFT__STAT_ADD(&wl->stats, accept_pauses, 1);
   uv_timer_start(&wl->retry, weft__listener_resume, WEFT__ACCEPT_RETRY_MS, 0);
 }
 
-static void weft__listener_on_readable(uv_poll_t *p, int status, int events) {
-  weft__wlistener_t *wl = p->data;
+/* Accepts up to a batch; returns how many tries ran (a full batch: more). */
+static int weft__listener_accept_batch(weft__wlistener_t *wl) {
   struct sockaddr_storage ss;
   socklen_t len;
   int i, fd;
 
-  (void)events;
-  if (status < 0 || wl->closing)
-    return;
   for (i = 0; i < WEFT__ACCEPT_BATCH; i++) {
     len = sizeof(ss);
     fd = accept4(wl->fd, (struct sockaddr *)&ss, &len,
                  SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
+      wl->short_of_fds = 0; /* the next shortage is a new episode */
       weft__conn_adopt(wl, fd, &ss);
       continue;
     }
@@ -212,11 +217,21 @@ static void weft__listener_on_readable(uv_poll_t *p, int status, int events) {
     case ENOBUFS:
     case ENOMEM:
       weft__listener_pause(wl, errno);
-      return;
+      return i;
     default:
-      return; /* EAGAIN: drained; anything else will show again */
+      return i; /* EAGAIN: drained; anything else will show again */
     }
   }
+  return i;
+}
+
+static void weft__listener_on_readable(uv_poll_t *p, int status, int events) {
+  weft__wlistener_t *wl = p->data;
+
+  (void)events;
+  if (status < 0 || wl->closing)
+    return;
+  weft__listener_accept_batch(wl);
 }
 
 int weft__listener_start(weft__wlistener_t *wl) {
@@ -249,9 +264,10 @@ void weft__listener_close(weft__wlistener_t *wl) {
   if (wl->closing)
     return;
   /* Connections already queued on this socket would be reset by the
-   * close: take them first (they run on this listener's instances). */
+   * close: take them all first (they run on this listener's instances). */
   if (wl->polling && !wl->paused)
-    weft__listener_on_readable(&wl->poll, 0, UV_READABLE);
+    while (weft__listener_accept_batch(wl) == WEFT__ACCEPT_BATCH)
+      ;
   wl->closing = 1;
   if (!wl->polling) {
     if (wl->fd >= 0)

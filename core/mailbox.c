@@ -34,9 +34,11 @@ static int weft__mailbox_push(weft__worker_t *w, const weft__msg_t *m) {
     r = WEFT_EAGAIN; /* bounded: the sender hears it, the queue never grows */
   else
     w->mbox[(w->mbox_head + w->mbox_len++) % w->mbox_cap] = *m;
-  uv_mutex_unlock(&w->mbox_lock);
+  /* Under the lock: the worker closes the mailbox (under it) before its
+   * async handle, so the handle is alive for as long as we hold it. */
   if (r == 0)
     uv_async_send(&w->async);
+  uv_mutex_unlock(&w->mbox_lock);
   return r;
 }
 

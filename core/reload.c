@@ -63,7 +63,7 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
   weft__config_t *c;
   weft__listener_t *l, *old;
   size_t i, nkept = 0, nfresh = 0, nold = e->nactive;
-  int nerr = 0, err = WEFT_ECONFIG, k;
+  int nerr = 0, err = WEFT_ECONFIG, k, problems = 0;
 
   (void)k;
 
@@ -85,6 +85,12 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
     weft_log(WEFT_LOG_WARN,
              "reload: workers = %d takes effect on restart only; keeping %d",
              c->workers, e->nworkers);
+  if (c->mailbox_size != e->config->mailbox_size)
+    weft_log(WEFT_LOG_WARN,
+             "reload: mailbox_size takes effect on restart only");
+  if (c->shutdown_grace_ms != e->grace_ms)
+    weft_log(WEFT_LOG_WARN,
+             "reload: shutdown_grace takes effect on restart only");
   weft__engine_plugins(e, c);
   weft__list_init(&fresh);
   /* Keep what is unchanged (and whose plugin files are), build the rest. */
@@ -98,8 +104,11 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
       nkept++;
       continue;
     }
-    if (weft__lsn_new(e, c, lc, 0, &l) != 0)
-      goto rollback;
+    /* Every listener is tried, so one reload reports every problem. */
+    if (weft__lsn_new(e, c, lc, 0, &l) != 0) {
+      problems++;
+      continue;
+    }
     weft__list_push(&fresh, &l->node);
     nfresh++;
     /* A running listener on the same address hands it over: the one of the
@@ -113,8 +122,10 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
         old = NULL; /* port 0 is a new port for each listener */
     }
     if ((err = weft__lsn_bind(e, l, old)) != 0)
-      goto rollback;
+      problems++;
   }
+  if (problems > 0)
+    goto rollback;
   /* Commit: the new active set, the rest retired; workers swap. */
   uv_mutex_lock(&e->lock);
   for (n = e->active.next; n != &e->active; n = next) {
@@ -156,6 +167,8 @@ int weft_engine_reload(weft_engine_t *e, const char *path) {
            nold - nkept);
   weft__config_unref(e->config);
   e->config = c;
+  if (c->log_level >= 0)
+    weft_log_set_level(c->log_level);
   weft_engine_maintain(e);
   return 0;
 
@@ -169,8 +182,9 @@ rollback:
     WEFT__CONTAINER_OF(n, weft__listener_t, node)->keep = 0;
   weft__engine_plugins(e, e->config);
   weft__config_unref(c);
-  weft_log(WEFT_LOG_ERROR, "reload failed: nothing changed");
-  return err;
+  weft_log(WEFT_LOG_ERROR, "reload failed (%d problem%s): nothing changed",
+           problems, problems == 1 ? "" : "s");
+  return err != 0 ? err : WEFT_EPLUGIN;
 }
 
 void weft_engine_maintain(weft_engine_t *e) {

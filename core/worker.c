@@ -63,7 +63,7 @@ static void weft__worker_stop(weft__worker_t *w, int how) {
   if (how <= w->stop_seen)
     return;
   if (w->stop_seen == 0) {
-    w->grace_deadline = uv_now(&w->loop) + w->e->config->shutdown_grace_ms;
+    w->grace_deadline = uv_now(&w->loop) + w->e->grace_ms;
     for (i = 0; i < w->nlsn; i++)
       weft__listener_close(w->lsn[i]);
   }

@@ -6,8 +6,10 @@
  * Threading: create() runs on the main thread; one instance is created per
  * listener per worker, and every other call for that instance runs on that
  * worker's thread only, so a codec needs no locks.  destroy() runs on the
- * main thread, except for a listener retired by a reload, whose instances
- * are destroyed by their worker after their last connection closed.
+ * thread that stops the engine (the caller of weft_engine_wait(); in weftd
+ * a thread of its own), except for a listener retired by a reload, whose
+ * instances are destroyed by their worker after their last connection
+ * closed.
  */
 #ifndef WEFT_CODEC_H
 #define WEFT_CODEC_H

@@ -5,9 +5,10 @@
  *
  * Threading: create() runs on the main thread; one instance per listener per
  * worker.  All connection callbacks run on the connection's worker thread,
- * one at a time.  destroy() runs on the main thread, except for a listener
- * retired by a reload, whose instances are destroyed by their worker after
- * their last connection closed.  Either way nothing else runs on the
+ * one at a time.  destroy() runs on the thread that stops the engine (the
+ * caller of weft_engine_wait(); in weftd a thread of its own), except for a
+ * listener retired by a reload, whose instances are destroyed by their
+ * worker after their last connection closed.  Either way nothing else runs on the
  * instance meanwhile.
  */
 #ifndef WEFT_HANDLER_H

@@ -26,8 +26,8 @@ typedef struct weft_conn_ref {
 
 /*
  * A reference to conn.  Call on the connection's worker (from a handler
- * callback).  On out of memory the reference is null: posts to it fail
- * with WEFT_ECLOSED.
+ * callback).  When the connection is already closing, or memory runs out,
+ * the reference is null: posts to it fail with WEFT_ECLOSED.
  */
 WEFT_EXTERN weft_conn_ref_t weft_conn_ref(weft_conn_t *conn);
 
