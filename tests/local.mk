@@ -4,3 +4,4 @@ include tests/loader.mk
 include tests/pressure.mk
 include tests/codectest.mk
 include tools/local.mk
+include tests/fuzz/local.mk
