@@ -1,0 +1,3 @@
+/* The raw codec, built in as a preloaded module is (see plugin.h). */
+#define WEFT_PLUGIN_MODULE raw
+#include "../../codecs/raw.c"
