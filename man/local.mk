@@ -3,6 +3,9 @@
 dist_man_MANS += man/weft.7 man/weftd.8 man/weft.conf.5 man/weft-codec.3 \
 	man/weft-handler.3
 
+# The built-in codecs, and the conformance tool for codec plugins.
+dist_man_MANS += man/weft-codecs.7 man/weft-codec-test.1
+
 # The pages must stay true to the code: tests/manlint.sh lints them with
 # mandoc and compiles (and loads into weftd) the example plugins of
 # weft-codec(3) and weft-handler(3) against the public headers.

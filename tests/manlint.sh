@@ -7,7 +7,9 @@
 #      undoes the roff escapes, and compiles it against the public headers
 #      with -Wall -Wextra -Werror, so an example cannot drift from the API;
 #   3. when weftd has been built, builds each example as a plugin and has
-#      `weftd --check` load it, so its descriptor passes the loader too.
+#      `weftd --check` load it, so its descriptor passes the loader too;
+#   4. when weft-codec-test has been built, runs it on the example codec,
+#      which weft-codec(3) says passes it.
 #
 # Environment (set by AM_TESTS_ENVIRONMENT): top_srcdir, top_builddir, CC.
 # Without them it works from the source tree it lives in.  Works in
@@ -20,7 +22,8 @@ top_srcdir=${top_srcdir:-$here}
 top_builddir=${top_builddir:-$top_srcdir}
 CC=${CC:-cc}
 mandir=$top_srcdir/man
-pages="weft.7 weftd.8 weft.conf.5 weft-codec.3 weft-handler.3"
+pages="weft.7 weftd.8 weft.conf.5 weft-codec.3 weft-handler.3 weft-codecs.7
+weft-codec-test.1"
 fail=0
 
 say() { echo "manlint: $*"; }
@@ -137,6 +140,16 @@ EOF
     continue
   fi
   say "ok: $p example loads into weftd"
+
+  # 4. The example codec keeps the decoder contract.
+  tool=$top_builddir/tools/weft-codec-test
+  [ "$p" = weft-codec.3 ] && [ -x "$tool" ] || continue
+  if ! "$tool" "$tmp/$name.so" max_length=4k >"$tmp/$name.ct.log" 2>&1; then
+    bad "$p: weft-codec-test fails the example codec:"
+    cat "$tmp/$name.ct.log"
+    continue
+  fi
+  say "ok: $p example passes weft-codec-test"
 done
 
 exit $fail

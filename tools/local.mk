@@ -1,6 +1,7 @@
-## weft-codec-test(1): the conformance tool for codec plugins.  It links
-## the engine's internals (libweftcore: the framer, the plugin loader and
-## the options), not libweft, whose exports are the public API only.
+## weft-codec-test(1): the conformance tool for codec plugins.  It drives
+## codecs with the engine's internals (libweftcore: the framer, the plugin
+## loader, the options), and links libweft too, whose public API the
+## plugins it loads resolve their weft_* calls against, as in weftd.
 bin_PROGRAMS += tools/weft-codec-test
 tools_weft_codec_test_SOURCES = tools/weft-codec-test.c
-tools_weft_codec_test_LDADD = core/libweftcore.la
+tools_weft_codec_test_LDADD = libweft.la core/libweftcore.la
