@@ -3,6 +3,9 @@
 dist_man_MANS += man/weft.7 man/weftd.8 man/weft.conf.5 man/weft-codec.3 \
 	man/weft-handler.3
 
+# The handler plugins' pages.
+dist_man_MANS += man/weft-pubsub.7
+
 # The built-in codecs, and the conformance tool for codec plugins.
 dist_man_MANS += man/weft-codecs.7 man/weft-codec-test.1
 

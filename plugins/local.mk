@@ -10,3 +10,10 @@ plugins_stats_la_SOURCES = plugins/stats.c
 plugins_stats_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^weft_plugin$$'
 plugins_stats_la_LIBADD = libweft.la
+
+# pubsub: topics shared by every listener and worker that use it.
+pkglib_LTLIBRARIES += plugins/pubsub.la
+plugins_pubsub_la_SOURCES = plugins/pubsub.c
+plugins_pubsub_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^weft_plugin$$'
+plugins_pubsub_la_LIBADD = libweft.la
