@@ -41,7 +41,6 @@ static void weft__conn_hard_close(weft_conn_t *c) {
     return;
   c->flags |= WEFT__C_CLOSED;
   c->flags &= ~(unsigned)(WEFT__C_READING | WEFT__C_DIRTY | WEFT__C_LINGER);
-  weft__list_remove(&c->dirty);
   weft__timer_cancel(c);
   if (w->stage_owner == c) {
     w->stage_owner = NULL;
@@ -268,6 +267,10 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       weft__conn_decode_failed(c, rc);
       return;
     }
+    /* The replies to this read go out now, in one write, and the worker's
+     * stage buffer is free again for the next connection's batch. */
+    if (c->flags & WEFT__C_DIRTY)
+      weft__conn_flush(c);
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
     if (c->wl->w->stop_seen && (c->drain_left -= nread) <= 0 &&
@@ -379,7 +382,6 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     c->peer_addr.in6 = *(const struct sockaddr_in6 *)ss;
   c->id = __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
   c->last_io = weft__tick_now(w);
-  weft__list_init(&c->dirty);
   weft__list_init(&c->tnode);
   weft__list_push(&w->conns, &c->node);
   w->nconns++;

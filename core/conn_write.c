@@ -84,10 +84,22 @@ static weft__buf_t *weft__conn_outbuf(weft_conn_t *c) {
 }
 
 static void weft__conn_mark_dirty(weft_conn_t *c) {
+  weft__worker_t *w = c->wl->w;
+  weft_conn_t **d;
+  size_t cap;
+
   if (c->flags & WEFT__C_DIRTY)
     return;
   c->flags |= WEFT__C_DIRTY;
-  weft__list_push(&c->wl->w->dirty, &c->dirty);
+  if (w->ndirty == w->dirty_cap) {
+    cap = w->dirty_cap ? w->dirty_cap * 2 : 64;
+    d = realloc(w->dirty, cap * sizeof(*d));
+    if (d == NULL)
+      return; /* out of memory: flushed by its next read callback instead */
+    w->dirty = d;
+    w->dirty_cap = cap;
+  }
+  w->dirty[w->ndirty++] = c;
 }
 
 /* New output was queued: flush it this iteration, watch the watermark. */
@@ -210,7 +222,6 @@ void weft__conn_flush(weft_conn_t *c) {
   if (c->flags & WEFT__C_CLOSED)
     return;
   c->flags &= ~(unsigned)WEFT__C_DIRTY;
-  weft__list_remove(&c->dirty);
   if (w->stage_owner == c) {
     /* Our queue is empty by construction: try the whole batch at once. */
     w->stage_owner = NULL;
@@ -274,6 +285,12 @@ void weft__conn_flush(weft_conn_t *c) {
 }
 
 void weft__worker_flush_all(weft__worker_t *w) {
-  while (!weft__list_empty(&w->dirty))
-    weft__conn_flush(WEFT__CONTAINER_OF(w->dirty.next, weft_conn_t, dirty));
+  size_t i;
+
+  /* Flushing may mark more (a resumed connection decodes and replies):
+   * the loop reads the array afresh each time round. */
+  for (i = 0; i < w->ndirty; i++)
+    if (w->dirty[i]->flags & WEFT__C_DIRTY)
+      weft__conn_flush(w->dirty[i]);
+  w->ndirty = 0;
 }

@@ -14,6 +14,9 @@
 #define WEFT__FRAMER_MIN_READ 16384
 /* A tail with less room than this (or than the frame lacks) is grown. */
 #define WEFT__FRAMER_MIN_FREE 4096
+/* A tail up to this size is read behind a copy of it in the scratch
+ * buffer, so the next read is a full one and decodes in place. */
+#define WEFT__FRAMER_STAGE_MAX 16384
 
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
                        void *state, void *conn_state, weft_conn_t *conn) {
@@ -46,9 +49,17 @@ size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
                              size_t scratch_len, uint8_t **base) {
   size_t want, min_free, cap;
 
+  f->staged = 0;
   if (f->tail.len == 0) {
     *base = scratch;
     return scratch_len;
+  }
+  if (f->tail.len <= WEFT__FRAMER_STAGE_MAX &&
+      f->tail.len <= scratch_len / 4 && f->need <= scratch_len) {
+    memcpy(scratch, f->tail.base, f->tail.len);
+    f->staged = 1;
+    *base = scratch + f->tail.len;
+    return scratch_len - f->tail.len;
   }
   /*
    * Read at least as much as the tail holds (so a frame arriving in small
@@ -161,6 +172,22 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
     return f->error;
   if (len == 0)
     return 0;
+  if (f->staged) {
+    /* The tail sits, copied, right in front of data: decode it all there
+     * and keep only what is left unfinished. */
+    f->staged = 0;
+    data -= f->tail.len;
+    len += f->tail.len;
+    f->tail.len = 0;
+    rc = weft__framer_run(f, data, len, cb, arg, &used);
+    if (rc < 0 || used == len) {
+      weft__buf_free(&f->tail);
+      return rc;
+    }
+    if (weft__buf_append(&f->tail, data + used, len - used) != 0)
+      return weft__framer_fail(f, WEFT_ENOMEM, NULL, 0);
+    return rc;
+  }
   if (f->tail.base != NULL && data == f->tail.base + f->tail.len) {
     /* The read landed in the tail, right after the partial frame. */
     f->tail.len += len;
@@ -181,6 +208,7 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
 }
 
 int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+  f->staged = 0;
   if (f->error)
     return f->error;
   if (f->tail.len == 0)
@@ -193,6 +221,7 @@ int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
   weft_decode_t d;
   int rc;
 
+  f->staged = 0;
   if (f->error)
     return f->error;
   while (f->tail.len > 0) {

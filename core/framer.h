@@ -33,6 +33,7 @@ typedef struct weft__framer {
   uint64_t offset;    /* stream offset of the first byte not yet consumed */
   uint32_t frames;    /* frames delivered (wraps; compared for change) */
   int error;          /* WEFT_E* once the codec reported an error */
+  int staged;         /* read_buf copied the tail in front of the scratch */
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */
 } weft__framer_t;

@@ -154,7 +154,6 @@ struct weft_conn {
   weft__framer_t fr;
   weft__wstate_t *ws;  /* pending output and write requests, on demand */
   weft__list_t node;   /* in the worker's connections */
-  weft__list_t dirty;  /* in the worker's flush list */
   weft__list_t tnode;  /* in a timer wheel slot */
   uint64_t id;
   void *data;
@@ -224,7 +223,15 @@ struct weft__worker {
   weft__buf_t stage;  /* encoded output of one batch, before the kernel */
   weft_conn_t *stage_owner;
   weft__list_t conns;
-  weft__list_t dirty;
+  /*
+   * Connections with output queued outside their own read callback, to
+   * flush after this iteration's I/O.  An array, not a list node in each
+   * connection: idle connections stay small.  A connection closed meanwhile
+   * is only freed after the flush (libuv's close phase follows its check
+   * phase), and its cleared DIRTY flag makes the flush skip it.
+   */
+  weft_conn_t **dirty;
+  size_t ndirty, dirty_cap;
   size_t nconns;
   int stop_seen;      /* 0, 1 graceful, 2 forced */
   int grace_expired;

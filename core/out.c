@@ -12,7 +12,8 @@ uint8_t *weft_out_reserve(weft_out_t *out, size_t len) {
   weft__buf_t *b = out->buf;
   uint8_t *p;
 
-  if (weft__buf_reserve(b, len) != 0)
+  /* The common case, room enough, stays a comparison. */
+  if (b->cap - b->len < len && weft__buf_reserve(b, len) != 0)
     return NULL;
   p = b->base + b->len;
   b->len += len;

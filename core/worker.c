@@ -154,7 +154,6 @@ int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
   w->e = e;
   w->id = id;
   weft__list_init(&w->conns);
-  weft__list_init(&w->dirty);
   w->scratch = malloc(WEFT__SCRATCH_SIZE);
   if (w->scratch == NULL)
     return WEFT_ENOMEM;
@@ -221,4 +220,6 @@ void weft__worker_teardown(weft__worker_t *w) {
   free(w->next_lsn);
   w->next_lsn = NULL;
   weft__mailbox_free(w);
+  free(w->dirty);
+  w->dirty = NULL;
 }
