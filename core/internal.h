@@ -93,6 +93,7 @@ typedef struct weft__listener {
   int nworkers;
   int ndead;           /* workers done with it (engine lock) */
   int keep;            /* a reload in progress keeps it */
+  int marked;          /* dead everywhere; waiting for mailboxes to drain */
   weft__plugin_t *codec;
   weft__plugin_t *handler;
   int port;       /* the port bound, once known (for port 0) */
@@ -118,6 +119,7 @@ struct weft__wlistener {
   int retired;      /* a reload removed it from its worker */
   int handles_open; /* poll and retry not yet closed */
   int dead;         /* instances destroyed (engine lock) */
+  uint64_t drain_mark; /* its worker's mailbox drains when it was seen dead */
   int fd;           /* the listening socket, -1 when none */
   uv_poll_t poll;   /* readable: connections to accept */
   uv_timer_t retry; /* resumes accepting after a descriptor shortage */
@@ -200,6 +202,7 @@ struct weft__worker {
   weft__msg_t *mbox;
   size_t mbox_cap, mbox_head, mbox_len;
   int mbox_open;
+  uint64_t drains;     /* mailbox drains done (atomic: read by main) */
   weft__slot_t *slots; /* [nslots], entry 0 unused; worker thread only */
   uint32_t nslots, free_slot;
   uv_loop_t loop;

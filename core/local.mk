@@ -46,9 +46,10 @@ lib_LTLIBRARIES += libweft.la
 libweft_la_SOURCES =
 libweft_la_LIBADD = core/libweftcore.la \
 	-dlpreopen builtin/line.la -dlpreopen builtin/length.la \
-	-dlpreopen builtin/echo.la -dlpreopen builtin/stats.la
+	-dlpreopen builtin/echo.la -dlpreopen builtin/stats.la \
+	-dlpreopen builtin/pubsub.la
 libweft_la_DEPENDENCIES = core/libweftcore.la builtin/line.la \
-	builtin/length.la builtin/echo.la builtin/stats.la
+	builtin/length.la builtin/echo.la builtin/stats.la builtin/pubsub.la
 libweft_la_LDFLAGS = -no-undefined -version-info 0:0:0 \
 	-export-symbols-regex '^weft_[a-z]'
 
@@ -61,7 +62,7 @@ weftd_LDADD = libweft.la $(LIBLTDL)
 # libtool would link an installable module as a shared library, so each
 # built-in also exists as a static convenience copy of the same name.
 noinst_LTLIBRARIES += builtin/line.la builtin/length.la builtin/echo.la \
-	builtin/stats.la
+	builtin/stats.la builtin/pubsub.la
 builtin_line_la_SOURCES = codecs/line.c
 builtin_line_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=line
 builtin_line_la_LDFLAGS = -module
@@ -74,3 +75,6 @@ builtin_echo_la_LDFLAGS = -module
 builtin_stats_la_SOURCES = plugins/stats.c
 builtin_stats_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=stats
 builtin_stats_la_LDFLAGS = -module
+builtin_pubsub_la_SOURCES = plugins/pubsub.c
+builtin_pubsub_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=pubsub
+builtin_pubsub_la_LDFLAGS = -module

@@ -62,7 +62,7 @@ static void weft__mailbox_deliver(weft__worker_t *w, weft__msg_t *m) {
 
 void weft__mailbox_drain(weft__worker_t *w) {
   weft__msg_t batch[64];
-  size_t n, i, rounds;
+  size_t n = 0, i, rounds;
 
   /* A bounded number of batches per wake-up keeps the loop fair. */
   for (rounds = 0; rounds * 64 < w->mbox_cap + 64; rounds++) {
@@ -76,9 +76,12 @@ void weft__mailbox_drain(weft__worker_t *w) {
     for (i = 0; i < n; i++)
       weft__mailbox_deliver(w, &batch[i]);
     if (n < 64)
-      return;
+      break;
   }
-  uv_async_send(&w->async); /* more is waiting: come back next iteration */
+  if (n == 64)
+    uv_async_send(&w->async); /* more is waiting: come back next iteration */
+  else
+    __atomic_store_n(&w->drains, w->drains + 1, __ATOMIC_RELEASE);
 }
 
 void weft__mailbox_close(weft__worker_t *w) {
@@ -190,6 +193,10 @@ int weft_worker_post(weft_engine_t *e, int worker, void (*fn)(void *),
     r = weft__mailbox_push(&e->workers[worker], &m);
   uv_mutex_unlock(&e->lock);
   return r;
+}
+
+int weft_conn_ref_valid(weft_conn_ref_t ref) {
+  return ref.priv_worker != NULL && ref.priv_slot != 0;
 }
 
 weft_engine_t *weft_conn_engine(const weft_conn_t *c) { return c->wl->w->e; }

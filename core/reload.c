@@ -190,16 +190,37 @@ rollback:
 void weft_engine_maintain(weft_engine_t *e) {
   weft__list_t done, *n, *next;
   weft__listener_t *l;
+  int i;
 
   weft__list_init(&done);
   uv_mutex_lock(&e->lock);
   for (n = e->retired.next; n != &e->retired; n = next) {
     next = n->next;
     l = WEFT__CONTAINER_OF(n, weft__listener_t, node);
-    if (l->ndead == l->nworkers) {
-      weft__list_remove(n);
-      weft__list_push(&done, n);
+    if (l->ndead < l->nworkers)
+      continue;
+    /*
+     * Its plugins may still have code pointers in a mailbox (a message's
+     * free function): wait until every worker has drained its mailbox
+     * once more after this point, then it is safe to unload them.
+     */
+    if (!l->marked) {
+      l->marked = 1;
+      for (i = 0; i < l->nworkers && i < e->nworkers; i++) {
+        l->wl[i].drain_mark =
+            __atomic_load_n(&e->workers[i].drains, __ATOMIC_ACQUIRE);
+        weft__worker_wake(&e->workers[i]);
+      }
+      continue;
     }
+    for (i = 0; i < l->nworkers && i < e->nworkers; i++)
+      if (__atomic_load_n(&e->workers[i].drains, __ATOMIC_ACQUIRE) <=
+          l->wl[i].drain_mark)
+        break;
+    if (i < l->nworkers && i < e->nworkers)
+      continue;
+    weft__list_remove(n);
+    weft__list_push(&done, n);
   }
   uv_mutex_unlock(&e->lock);
   while (!weft__list_empty(&done)) {

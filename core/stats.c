@@ -39,12 +39,17 @@ static int weft__stats_listener(const weft__listener_t *l, weft__stats_t *per,
   weft__stats_t sum;
   int i, r = 0;
 
+  weft__stats_t one;
+
   memset(&sum, 0, sizeof(sum));
   for (i = 0; i < l->nworkers && r == 0; i++) {
-    r = weft__stats_line(l->conf->name, i, &l->wl[i].stats, cb, arg);
-    weft__stats_add(&sum, &l->wl[i].stats);
+    /* A snapshot read with atomic loads: workers write as we read. */
+    memset(&one, 0, sizeof(one));
+    weft__stats_add(&one, &l->wl[i].stats);
+    r = weft__stats_line(l->conf->name, i, &one, cb, arg);
+    weft__stats_add(&sum, &one);
     if (i < nper)
-      weft__stats_add(&per[i], &l->wl[i].stats);
+      weft__stats_add(&per[i], &one);
   }
   return r != 0 ? r : weft__stats_line(l->conf->name, -1, &sum, cb, arg);
 }

@@ -48,7 +48,7 @@ static void weftd_block_signals(sigset_t *set) {
 
 typedef struct weftd_waiter {
   weft_engine_t *engine;
-  volatile int done;
+  int done; /* set by the waiter thread, read by main: atomics */
 } weftd_waiter_t;
 
 static int weftd_log_stats(void *arg, const char *line) {
@@ -61,7 +61,7 @@ static void *weftd_wait_thread(void *arg) {
   weftd_waiter_t *wt = arg;
 
   weft_engine_wait(wt->engine);
-  wt->done = 1;
+  __atomic_store_n(&wt->done, 1, __ATOMIC_RELEASE);
   kill(getpid(), SIGTERM); /* wake the main thread's sigwait */
   return NULL;
 }
@@ -169,10 +169,10 @@ int main(int argc, char **argv) {
     weft_engine_free(engine);
     return 1;
   }
-  while (!waiter.done) {
+  while (!__atomic_load_n(&waiter.done, __ATOMIC_ACQUIRE)) {
     /* Wake every second to release what a reload retired. */
     sig = sigtimedwait(&set, NULL, &tick);
-    if (waiter.done)
+    if (__atomic_load_n(&waiter.done, __ATOMIC_ACQUIRE))
       break;
     if (sig < 0) {
       weft_engine_maintain(engine);

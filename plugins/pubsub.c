@@ -292,7 +292,6 @@ static int ps_valid_topic(const ps_inst_t *inst, const uint8_t *p, size_t n) {
 
 /* The connection's state, made at its first SUB; NULL without memory. */
 static ps_conn_t *ps_conn_get(weft_conn_t *conn) {
-  static const weft_conn_ref_t null_ref;
   ps_conn_t *pc = weft_conn_data(conn);
 
   if (pc != NULL)
@@ -302,7 +301,7 @@ static ps_conn_t *ps_conn_get(weft_conn_t *conn) {
     return NULL;
   pc->ref = weft_conn_ref(conn);
   /* A null reference (no memory for it) would make every post fail. */
-  if (memcmp(&pc->ref, &null_ref, sizeof(null_ref)) == 0) {
+  if (!weft_conn_ref_valid(pc->ref)) {
     free(pc);
     return NULL;
   }

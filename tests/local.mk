@@ -4,4 +4,5 @@ include tests/loader.mk
 include tests/pressure.mk
 include tests/codectest.mk
 include tools/local.mk
+include tests/pubsub.mk
 include tests/fuzz/local.mk

@@ -31,6 +31,9 @@ typedef struct weft_conn_ref {
  */
 WEFT_EXTERN weft_conn_ref_t weft_conn_ref(weft_conn_t *conn);
 
+/* 1 for a reference to a connection, 0 for a null one. */
+WEFT_EXTERN int weft_conn_ref_valid(weft_conn_ref_t ref);
+
 /*
  * Queues msg for the connection ref names; its handler's on_message(conn,
  * msg) runs on that connection's worker, after which weft calls
