@@ -34,3 +34,11 @@ tests_codectest_eofframe_la_LIBADD = libweft.la
 
 TESTS += tests/codectest.sh
 EXTRA_DIST += tests/codectest.sh
+
+# A codec's own output (a greeting, a reply) and close, through weftd.
+check_LTLIBRARIES += tests/codectest/control.la
+tests_codectest_control_la_SOURCES = tests/codectest/control.c
+tests_codectest_control_la_LDFLAGS = $(BROKEN_CODEC_LDFLAGS)
+tests_codectest_control_la_LIBADD = libweft.la
+TESTS += tests/codec_control.sh
+EXTRA_DIST += tests/codec_control.sh

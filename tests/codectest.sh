@@ -71,6 +71,8 @@ passes "$codecs/varint.so" max_length=127
 passes "$codecs/fixed.so" frame_size=7
 passes "$codecs/fixed.so" frame_size=1
 passes "$codecs/raw.so" --stream
+# The test codec that writes and closes on its own (tests/codec_control.sh).
+passes "$broken/control.so"
 
 # The tool's own usage errors: status 2.
 "$tool" "$codecs/line.so" max_length=0 >"$tmp/out" 2>&1

@@ -62,6 +62,8 @@ SEEDS = {
         "over": (1, 3, v(128) + b"t" * 128),
         "big": (2, 4, v(20000) + b"u" * 200),
         "max64": (2, 5, b"\xff" * 9 + b"\x01"),
+        # 127 behind a 10-byte prefix: max_length + 10 bytes held.
+        "nonminimal": (1, 6, b"\xff" + b"\x80" * 8 + b"\x00" + b"n" * 127),
     },
     "fixed": {
         "ones": (0, 1, b"abc"),
