@@ -429,6 +429,16 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
     if (i >= s->strip && frame[i - s->strip] != field[i - s->offset])
       return WEFT_EINVAL;
 
+  if (s->offset + s->size <= s->strip) {
+    /* The usual layout: a header of its own, then the payload, appended
+     * apart so the engine can send the payload without copying it. */
+    p = weft_out_reserve(out, s->strip);
+    if (p == NULL)
+      return WEFT_ENOMEM;
+    memset(p, 0, s->strip);
+    memcpy(p + s->offset, field, s->size);
+    return len > 0 ? weft_out_append(out, frame, len) : 0;
+  }
   p = weft_out_reserve(out, total);
   if (p == NULL)
     return WEFT_ENOMEM;

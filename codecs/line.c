@@ -379,6 +379,15 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
   /* A trailing "\r" would be stripped by the peer's decoder. */
   if (s->strip_cr && len > 0 && frame[len - 1] == '\r')
     return WEFT_EINVAL;
+  if (s->dlen == 1) {
+    /* One delimiter byte: the frame must not hold it.  Appended apart, the
+     * frame can go out without being copied. */
+    if (len > 0 && memchr(frame, s->delim[0], len) != NULL)
+      return WEFT_EINVAL;
+    if (len > 0 && weft_out_append(out, frame, len) != 0)
+      return WEFT_ENOMEM;
+    return weft_out_append(out, s->delim, 1);
+  }
 
   p = weft_out_reserve(out, len + s->dlen);
   if (p == NULL)

@@ -14,6 +14,9 @@ typedef struct weft__buf {
 /* What an encoder's weft_out_t wraps: the buffer it appends to. */
 struct weft_out {
   weft__buf_t *buf;
+  /* The worker whose stage this is, while input bytes may be referenced
+   * instead of copied (see stage.c); NULL: always copy. */
+  struct weft__worker *zc;
 };
 
 /* Makes room for `extra` more bytes past len.  0 or WEFT_ENOMEM. */

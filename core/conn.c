@@ -258,19 +258,27 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   int rc;
 
   if (nread > 0) {
-    c->last_io = weft__tick_now(c->wl->w);
+    weft__worker_t *w = c->wl->w;
+    c->last_io = weft__tick_now(w);
     WEFT__STAT_ADD(&c->wl->stats, bytes_in, nread);
     frames = c->fr.frames;
+    /* Frames decoded from the scratch buffer may be referenced by the
+     * replies (no copy) until this callback ends. */
+    w->zc_conn = c;
+    w->zc_lo = w->scratch;
+    w->zc_hi = w->scratch + WEFT__SCRATCH_SIZE;
     rc = weft__framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
                            weft__conn_on_frame, c);
     if (rc < 0) {
       weft__conn_decode_failed(c, rc);
+      w->zc_conn = NULL;
       return;
     }
     /* The replies to this read go out now, in one write, and the worker's
      * stage buffer is free again for the next connection's batch. */
     if (c->flags & WEFT__C_DIRTY)
       weft__conn_flush(c);
+    w->zc_conn = NULL;
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
     if (c->wl->w->stop_seen && (c->drain_left -= nread) <= 0 &&

@@ -60,7 +60,7 @@ size_t weft__conn_queued(const weft_conn_t *c) {
   size_t n = c->ws ? c->ws->wq.len + c->ws->wing.len : 0;
 
   if (c->wl->w->stage_owner == c)
-    n += c->wl->w->stage.len;
+    n += weft__stage_len(c->wl->w);
   return n;
 }
 
@@ -110,16 +110,24 @@ static void weft__conn_queued_more(weft_conn_t *c) {
 }
 
 /* Undoes an encoder's partial output after it failed. */
-static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b, size_t len) {
-  b->len = len;
-  if (b == &c->wl->w->stage && len == 0)
-    c->wl->w->stage_owner = NULL;
+static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b,
+                                const weft__stage_mark_t *m) {
+  weft__worker_t *w = c->wl->w;
+
+  if (b != &w->stage) {
+    b->len = m->len;
+    return;
+  }
+  weft__stage_restore(w, m);
+  if (weft__stage_len(w) == 0)
+    w->stage_owner = NULL;
 }
 
 int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
+  weft__worker_t *w = c->wl->w;
+  weft__stage_mark_t m;
   weft_out_t out;
   weft__buf_t *b;
-  size_t before;
   int r;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
@@ -127,11 +135,15 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   b = weft__conn_outbuf(c);
   if (b == NULL)
     return WEFT_ENOMEM;
-  before = b->len;
+  weft__stage_save(w, &m);
+  m.len = b->len;
   out.buf = b;
+  /* Input bytes may be referenced only while this connection's read
+   * callback runs: its batch is flushed before the scratch is reused. */
+  out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
   r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
   if (r != 0) {
-    weft__conn_rollback(c, b, before);
+    weft__conn_rollback(c, b, &m);
     return r < 0 ? r : WEFT_EPROTO;
   }
   WEFT__STAT_ADD(&c->wl->stats, frames_out, 1);
@@ -141,8 +153,8 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
 
 int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
   weft_conn_t *c = ctx->conn;
+  weft__stage_mark_t m;
   weft__buf_t *b;
-  size_t before;
 
   if (c == NULL)
     return WEFT_EINVAL;
@@ -151,9 +163,10 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
   b = weft__conn_outbuf(c);
   if (b == NULL)
     return WEFT_ENOMEM;
-  before = b->len;
+  weft__stage_save(c->wl->w, &m);
+  m.len = b->len;
   if (weft__buf_append(b, data, len) != 0) {
-    weft__conn_rollback(c, b, before);
+    weft__conn_rollback(c, b, &m);
     return WEFT_ENOMEM;
   }
   weft__conn_queued_more(c);
@@ -224,18 +237,18 @@ void weft__conn_flush(weft_conn_t *c) {
   c->flags &= ~(unsigned)WEFT__C_DIRTY;
   if (w->stage_owner == c) {
     /* Our queue is empty by construction: try the whole batch at once. */
+    weft__buf_t rest = {NULL, 0, 0};
     w->stage_owner = NULL;
-    r = weft__conn_try_write(c, w->stage.base, w->stage.len, &written);
+    r = weft__stage_write(w, &c->h.stream, &rest, &written);
     weft__conn_wrote(c, written);
-    if (r == 0 && written < w->stage.len &&
-        (weft__conn_ws(c) == NULL ||
-         weft__buf_append(&c->ws->wq, w->stage.base + written,
-                          w->stage.len - written) != 0))
-      r = UV_ENOMEM;
-    w->stage.len = 0;
-    if (w->stage.cap > WEFT__STAGE_KEEP)
-      weft__buf_free(&w->stage);
+    if (r == 0 && rest.len > 0) {
+      if (weft__conn_ws(c) == NULL)
+        r = UV_ENOMEM;
+      else
+        c->ws->wq = rest; /* the queue was empty: take the buffer over */
+    }
     if (r != 0) {
+      weft__buf_free(&rest);
       weft__conn_write_failed(c, r);
       return;
     }

@@ -31,6 +31,18 @@ enum { WEFT__T_NONE, WEFT__T_IDLE, WEFT__T_FRAME, WEFT__T_WRITE, WEFT__T_CLOSE }
 #define WEFT__STAGE_KEEP (256 * 1024)
 
 typedef struct weft__worker weft__worker_t;
+
+/* A piece of a staged batch: copied bytes in the stage, or a reference. */
+typedef struct weft__piece {
+  const uint8_t *ref; /* NULL: stage bytes at off */
+  size_t off;
+  size_t len;
+} weft__piece_t;
+
+/* Where a stage stood, to undo an encoder that failed half-way. */
+typedef struct weft__stage_mark {
+  size_t len, npieces, mark, ref_bytes;
+} weft__stage_mark_t;
 typedef struct weft__wstate weft__wstate_t;
 
 /*
@@ -225,6 +237,12 @@ struct weft__worker {
   uint8_t *scratch;
   weft__buf_t stage;  /* encoded output of one batch, before the kernel */
   weft_conn_t *stage_owner;
+  weft__piece_t *pieces; /* the batch as a vector, when it references input */
+  size_t npieces, pieces_cap;
+  size_t stage_mark;  /* stage bytes already in a piece */
+  size_t ref_bytes;   /* referenced bytes in the batch */
+  weft_conn_t *zc_conn; /* in its read callback: its input may be referenced */
+  const uint8_t *zc_lo, *zc_hi;
   weft__list_t conns;
   /*
    * Connections with output queued outside their own read callback, to
@@ -335,6 +353,14 @@ void weft__mailbox_close(weft__worker_t *w);
 void weft__mailbox_free(weft__worker_t *w);
 /* The connection is closing: its references go stale. */
 void weft__mailbox_forget(weft_conn_t *c);
+
+/* stage.c */
+size_t weft__stage_len(const weft__worker_t *w);
+void weft__stage_save(const weft__worker_t *w, weft__stage_mark_t *m);
+void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m);
+/* Writes the batch with one try-write; copies what is left into rest. */
+int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
+                      size_t *written);
 
 /* timer.c */
 void weft__timer_init(weft__worker_t *w);

@@ -38,6 +38,7 @@ core_libweftcore_la_SOURCES = \
 	core/lsn.c \
 	core/reload.c \
 	core/stats.c \
+	core/stage.c \
 	core/mailbox.c \
 	core/engine.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)

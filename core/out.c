@@ -1,12 +1,8 @@
-/* The encoder's side of an output queue. */
+/* The encoder's side of an output queue (weft_out_append is in stage.c). */
 #include <weft/error.h>
 #include <weft/out.h>
 
 #include "buf.h"
-
-int weft_out_append(weft_out_t *out, const void *data, size_t len) {
-  return weft__buf_append(out->buf, data, len);
-}
 
 uint8_t *weft_out_reserve(weft_out_t *out, size_t len) {
   weft__buf_t *b = out->buf;

@@ -222,4 +222,6 @@ void weft__worker_teardown(weft__worker_t *w) {
   weft__mailbox_free(w);
   free(w->dirty);
   w->dirty = NULL;
+  free(w->pieces);
+  w->pieces = NULL;
 }

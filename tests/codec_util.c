@@ -407,6 +407,7 @@ int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
   ctx.vt = c->vt;
   ctx.state = c->state;
   o.buf = out;
+  o.zc = NULL; /* no zero-copy outside a connection */
   r = c->vt->encode(&ctx, frame, len, &o);
   /* As weft_conn_send() does: a refused frame leaves nothing behind. */
   if (r != 0)

@@ -682,6 +682,7 @@ static int ct_encode(const void *frame, size_t len, weft__buf_t *out) {
   ctx.vt = &shim;
   ctx.state = codec.state;
   o.buf = out;
+  o.zc = NULL; /* no zero-copy outside a connection */
   r = codec.vt->encode(&ctx, frame, len, &o);
   if (r != 0)
     out->len = before; /* as weft_conn_send() does */
@@ -1104,6 +1105,7 @@ static void check_limit(uint64_t seed) {
   ctx.vt = &shim;
   ctx.state = big;
   o.buf = &wire;
+  o.zc = NULL;
   for (i = 0; i < 4; i++) {
     if (i < 2)
       ct_rand_bytes(&seed, p, len);

@@ -103,6 +103,7 @@ static uint8_t *make_stream(const codec_t *c, size_t size, size_t *len,
   ctx.state = c->state;
   memset(&one, 0, sizeof(one));
   o.buf = &one;
+  o.zc = NULL;
   if (c->vt->encode(&ctx, payload, size, &o) != 0) {
     fprintf(stderr, "bench_codecs: encode refused a %zu-byte frame\n", size);
     exit(1);
