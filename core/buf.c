@@ -30,7 +30,7 @@ int weft__buf_reserve(weft__buf_t *b, size_t extra) {
 int weft__buf_append(weft__buf_t *b, const void *data, size_t len) {
   if (len == 0)
     return 0;
-  if (weft__buf_reserve(b, len) != 0)
+  if (b->cap - b->len < len && weft__buf_reserve(b, len) != 0)
     return WEFT_ENOMEM;
   memcpy(b->base + b->len, data, len);
   b->len += len;

@@ -11,13 +11,6 @@
 
 #include "internal.h"
 
-/* The slow path's state: an idle connection carries none of it. */
-struct weft__wstate {
-  weft__buf_t wq;   /* output not yet handed to the kernel */
-  weft__buf_t wing; /* output a uv_write is writing */
-  uv_write_t wreq;
-  uv_shutdown_t sreq;
-};
 
 static weft__wstate_t *weft__conn_ws(weft_conn_t *c) {
   if (c->ws == NULL)
@@ -56,13 +49,6 @@ uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c) {
   return ws ? &ws->sreq : NULL;
 }
 
-size_t weft__conn_queued(const weft_conn_t *c) {
-  size_t n = c->ws ? c->ws->wq.len + c->ws->wing.len : 0;
-
-  if (c->wl->w->stage_owner == c)
-    n += weft__stage_len(c->wl->w);
-  return n;
-}
 
 size_t weft_conn_queued(const weft_conn_t *c) { return weft__conn_queued(c); }
 

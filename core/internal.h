@@ -43,7 +43,13 @@ typedef struct weft__piece {
 typedef struct weft__stage_mark {
   size_t len, npieces, mark, ref_bytes;
 } weft__stage_mark_t;
-typedef struct weft__wstate weft__wstate_t;
+/* The slow path's state: an idle connection carries none of it. */
+typedef struct weft__wstate {
+  weft__buf_t wq;   /* output not yet handed to the kernel */
+  weft__buf_t wing; /* output a uv_write is writing */
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+} weft__wstate_t;
 
 /*
  * Counters.  Each is written by one worker thread only (its own listener
@@ -341,7 +347,15 @@ void weft__conn_ws_free(weft_conn_t *c);
 /* The request for our FIN (allocates the write state); NULL: no memory. */
 uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c);
 void weft__conn_flush(weft_conn_t *c);
-size_t weft__conn_queued(const weft_conn_t *c);
+/* Bytes queued and not yet written: inline, it is asked once per frame. */
+static inline size_t weft__conn_queued(const weft_conn_t *c) {
+  const weft__worker_t *w = c->wl->w;
+  size_t n = c->ws ? c->ws->wq.len + c->ws->wing.len : 0;
+
+  if (w->stage_owner == c)
+    n += w->stage.len + w->ref_bytes;
+  return n;
+}
 void weft__worker_flush_all(weft__worker_t *w);
 
 /* mailbox.c */
@@ -355,7 +369,9 @@ void weft__mailbox_free(weft__worker_t *w);
 void weft__mailbox_forget(weft_conn_t *c);
 
 /* stage.c */
-size_t weft__stage_len(const weft__worker_t *w);
+static inline size_t weft__stage_len(const weft__worker_t *w) {
+  return w->stage.len + w->ref_bytes;
+}
 void weft__stage_save(const weft__worker_t *w, weft__stage_mark_t *m);
 void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m);
 /* Writes the batch with one try-write; copies what is left into rest. */

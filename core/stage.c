@@ -64,10 +64,6 @@ int weft_out_append(weft_out_t *out, const void *data, size_t len) {
   return weft__buf_append(out->buf, data, len);
 }
 
-size_t weft__stage_len(const weft__worker_t *w) {
-  return w->stage.len + w->ref_bytes;
-}
-
 void weft__stage_save(const weft__worker_t *w, weft__stage_mark_t *m) {
   m->len = w->stage.len;
   m->npieces = w->npieces;
