@@ -32,6 +32,10 @@
 
 #include <weft/weft.h>
 
+/* Payloads this large are appended apart from their header, so that the
+ * engine may send them without a copy; smaller ones are cheaper copied. */
+#define LENGTH_APART 512
+
 typedef struct {
   size_t offset;            /* length_offset */
   unsigned size;            /* length_size */
@@ -429,7 +433,7 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
     if (i >= s->strip && frame[i - s->strip] != field[i - s->offset])
       return WEFT_EINVAL;
 
-  if (s->offset + s->size <= s->strip) {
+  if (s->offset + s->size <= s->strip && len >= LENGTH_APART) {
     /* The usual layout: a header of its own, then the payload, appended
      * apart so the engine can send the payload without copying it. */
     p = weft_out_reserve(out, s->strip);

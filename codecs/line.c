@@ -25,6 +25,10 @@
 
 #include <weft/weft.h>
 
+/* Frames this large are appended apart from their delimiter, so that the
+ * engine may send them without a copy; smaller ones are cheaper copied. */
+#define LINE_APART 512
+
 #define LINE_MAX_DELIM 32
 #define LINE_NONE ((size_t)-1)
 
@@ -380,13 +384,22 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
   if (s->strip_cr && len > 0 && frame[len - 1] == '\r')
     return WEFT_EINVAL;
   if (s->dlen == 1) {
-    /* One delimiter byte: the frame must not hold it.  Appended apart, the
-     * frame can go out without being copied. */
+    /* One delimiter byte: the frame must not hold it. */
     if (len > 0 && memchr(frame, s->delim[0], len) != NULL)
       return WEFT_EINVAL;
-    if (len > 0 && weft_out_append(out, frame, len) != 0)
+    if (len >= LINE_APART) {
+      /* Appended apart, a large frame can go out without being copied. */
+      if (weft_out_append(out, frame, len) != 0)
+        return WEFT_ENOMEM;
+      return weft_out_append(out, s->delim, 1);
+    }
+    p = weft_out_reserve(out, len + 1);
+    if (p == NULL)
       return WEFT_ENOMEM;
-    return weft_out_append(out, s->delim, 1);
+    if (len > 0)
+      memcpy(p, frame, len);
+    p[len] = s->delim[0];
+    return 0;
   }
 
   p = weft_out_reserve(out, len + s->dlen);
