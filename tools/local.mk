@@ -3,5 +3,8 @@
 ## loader, the options), and links libweft too, whose public API the
 ## plugins it loads resolve their weft_* calls against, as in weftd.
 bin_PROGRAMS += tools/weft-codec-test
-tools_weft_codec_test_SOURCES = tools/weft-codec-test.c
+tools_weft_codec_test_SOURCES = tools/codec-test/ct.h \
+	tools/codec-test/util.c tools/codec-test/guard.c \
+	tools/codec-test/run.c tools/codec-test/frames.c \
+	tools/codec-test/checks.c tools/codec-test/main.c
 tools_weft_codec_test_LDADD = libweft.la core/libweftcore.la
