@@ -1279,6 +1279,10 @@ static void sd_stall(sd_stalled_t *c, int port) {
              MSG_NOSIGNAL);
     if (r > 0) {
       c->sent += (uint64_t)r;
+      if (c->sent > BP_RUNAWAY)
+        fail_msg("no backpressure: weftd took %ld MiB from a client that "
+                 "reads nothing",
+                 BP_RUNAWAY / MIB);
       continue;
     }
     if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1440,6 +1444,7 @@ static int sd_holder(int port) {
   static char line[16384];
   struct pollfd pfd;
   int fd = itest_connect(port, NULL, 4096);
+  uint64_t sent = 0;
   ssize_t r;
 
   memset(line, 'h', sizeof(line) - 1);
@@ -1447,6 +1452,10 @@ static int sd_holder(int port) {
   itest_set_nonblock(fd);
   for (;;) {
     r = send(fd, line, sizeof(line), MSG_NOSIGNAL);
+    if (r > 0 && (sent += (uint64_t)r) > BP_RUNAWAY)
+      fail_msg("no backpressure: weftd took %ld MiB from a client that reads "
+               "nothing",
+               BP_RUNAWAY / MIB);
     if (r > 0)
       continue;
     if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)

@@ -134,6 +134,29 @@ static void itest_write_file(const char *path, const char *text) {
     fail_msg("cannot write %s: %s", path, strerror(errno));
 }
 
+/* The daemon of the running test, for the socket helpers' failures: a
+ * refused connection or a reset is often weftd gone, and its log says why. */
+static itest_daemon_t *itest_current;
+
+/* Before failing on a socket error: is weftd still there?  Says so, and
+ * dumps its log. */
+static void itest_explain(void) {
+  itest_daemon_t *d = itest_current;
+  int status;
+
+  if (d == NULL || d->dir[0] == '\0')
+    return;
+  if (d->pid > 0 && itest_daemon_reap(d, 0, &status)) {
+    if (status != -1 && WIFSIGNALED(status))
+      fprintf(stderr, "itest: weftd died from signal %d (%s)\n",
+              WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+      fprintf(stderr, "itest: weftd exited, status %d\n",
+              status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+  itest_daemon_dump_log(d);
+}
+
 /* ---- the daemon ---------------------------------------------------------- */
 
 char *itest_daemon_log(const itest_daemon_t *d) {
@@ -197,6 +220,8 @@ int itest_daemon_teardown(void **state) {
   itest_daemon_t *d = *state;
   int status;
 
+  if (itest_current == d)
+    itest_current = NULL;
   if (d->pid > 0) {
     kill(d->pid, SIGKILL);
     itest_daemon_reap(d, ITEST_STOP_TIMEOUT_MS, &status);
@@ -229,6 +254,7 @@ void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
   snprintf(d->conf, sizeof(d->conf), "%s/weft.conf", d->dir);
   snprintf(d->log, sizeof(d->log), "%s/weftd.log", d->dir);
   itest_write_file(d->conf, conf_text);
+  itest_current = d;
 
   fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -547,6 +573,8 @@ void itest_stats_get(int stats_port, const char *listener, itest_stats_t *out) {
       fail_msg("stats answer longer than %zu bytes", sizeof(buf));
     r = itest_recv_wait(fd, buf + n, sizeof(buf) - 1 - n, timeout);
     if (r <= 0)
+      itest_explain();
+    if (r <= 0)
       fail_msg("stats listener: %s before \"end\"", r == 0 ? "EOF"
                                                     : r == -1
                                                         ? "no answer"
@@ -624,8 +652,11 @@ int itest_connect(int port, const char *src_ip, int rcvbuf) {
   sa.sin_port = htons((uint16_t)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-    if (errno != EINTR)
-      fail_msg("connect to port %d: %s", port, strerror(errno));
+    if (errno != EINTR) {
+      int err = errno;
+      itest_explain();
+      fail_msg("connect to port %d: %s", port, strerror(err));
+    }
   return fd;
 }
 
@@ -702,6 +733,8 @@ void itest_recv_exact(int fd, void *buf, size_t len, long timeout_ms,
 
   while (len > 0) {
     r = itest_recv_wait(fd, p, len, (long)(end - itest_now_ms()));
+    if (r <= 0)
+      itest_explain();
     if (r == -1)
       fail_msg("%s: %zu of %zu bytes within %ld ms", what, want - len, want,
                timeout_ms);
@@ -719,6 +752,8 @@ void itest_expect_eof(int fd, long timeout_ms, const char *what) {
   char buf[256];
   ssize_t r = itest_recv_wait(fd, buf, sizeof(buf), timeout_ms);
 
+  if (r != 0)
+    itest_explain();
   if (r == -1)
     fail_msg("%s: no EOF within %ld ms", what, timeout_ms);
   if (r > 0)
