@@ -6,8 +6,10 @@
  * written with uv_write, from a write state allocated only while output
  * waits on the peer.  Watermarks on the queued bytes drive backpressure.
  */
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "internal.h"
 
@@ -42,6 +44,33 @@ void weft__conn_ws_free(weft_conn_t *c) {
   weft__buf_free(&c->ws->wing);
   free(c->ws);
   c->ws = NULL;
+}
+
+/* Bytes the peer has not taken yet: ours, libuv's and the kernel's. */
+static size_t weft__conn_unsent(weft_conn_t *c) {
+  size_t n = weft__conn_queued(c);
+  uv_os_fd_t fd;
+  int outq = 0;
+
+  n += uv_stream_get_write_queue_size(&c->h.stream);
+  if (uv_fileno(&c->h.handle, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0 &&
+      outq > 0)
+    n += (size_t)outq;
+  return n;
+}
+
+int weft__conn_write_progress(weft_conn_t *c) {
+  size_t now;
+
+  if (c->ws == NULL)
+    return 0;
+  now = weft__conn_unsent(c);
+  if (now < c->ws->unsent) {
+    c->ws->unsent = now;
+    return 1;
+  }
+  c->ws->unsent = now;
+  return 0;
 }
 
 uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c) {
@@ -267,6 +296,8 @@ void weft__conn_flush(weft_conn_t *c) {
     c->write_since = 0;
   } else if (c->write_since == 0) {
     c->write_since = weft__tick_now(w);
+    if (c->ws != NULL)
+      c->ws->unsent = weft__conn_unsent(c);
     weft__timer_schedule(c);
   }
   if ((c->flags & WEFT__C_HIGH) &&

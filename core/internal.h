@@ -49,6 +49,7 @@ typedef struct weft__wstate {
   weft__buf_t wing; /* output a uv_write is writing */
   uv_write_t wreq;
   uv_shutdown_t sreq;
+  size_t unsent; /* bytes not yet taken by the peer, at the last check */
 } weft__wstate_t;
 
 /*
@@ -344,6 +345,8 @@ void weft__conn_begin_stop(weft_conn_t *c);
 
 /* conn_write.c */
 void weft__conn_ws_free(weft_conn_t *c);
+/* True when the peer took bytes since the last call (write timeout). */
+int weft__conn_write_progress(weft_conn_t *c);
 /* The request for our FIN (allocates the write state); NULL: no memory. */
 uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c);
 void weft__conn_flush(weft_conn_t *c);

@@ -15,25 +15,26 @@ static uint64_t weft__deadline(const weft_conn_t *c, int *kind) {
   *kind = WEFT__T_NONE;
   if (c->flags & WEFT__C_CLOSED)
     return at;
+  /* Closing has one deadline of its own, which covers the last flush. */
   if (c->flags & WEFT__C_CLOSING) {
-    at = weft__tick_ms(w, c->close_deadline);
     *kind = WEFT__T_CLOSE;
-  } else {
-    if (lc->idle_timeout_ms != 0) {
-      at = weft__tick_ms(w, c->last_io) + lc->idle_timeout_ms;
-      *kind = WEFT__T_IDLE;
-    }
-    if (lc->frame_timeout_ms != 0 && c->frame_start != 0 &&
-        (t = weft__tick_ms(w, c->frame_start) + lc->frame_timeout_ms) < at) {
-      at = t;
-      *kind = WEFT__T_FRAME;
-    }
+    return weft__tick_ms(w, c->close_deadline);
   }
-  if (lc->write_timeout_ms != 0 && c->write_since != 0 &&
-      !(c->flags & WEFT__C_LINGER) &&
-      (t = weft__tick_ms(w, c->write_since) + lc->write_timeout_ms) < at) {
+  /* While output waits on the peer, the write timeout governs, not idle:
+   * one stalled connection is one timeout. */
+  if (c->write_since != 0) {
+    if (lc->write_timeout_ms != 0) {
+      at = weft__tick_ms(w, c->write_since) + lc->write_timeout_ms;
+      *kind = WEFT__T_WRITE;
+    }
+  } else if (lc->idle_timeout_ms != 0) {
+    at = weft__tick_ms(w, c->last_io) + lc->idle_timeout_ms;
+    *kind = WEFT__T_IDLE;
+  }
+  if (lc->frame_timeout_ms != 0 && c->frame_start != 0 &&
+      (t = weft__tick_ms(w, c->frame_start) + lc->frame_timeout_ms) < at) {
     at = t;
-    *kind = WEFT__T_WRITE;
+    *kind = WEFT__T_FRAME;
   }
   return at;
 }
@@ -86,6 +87,15 @@ static void weft__timer_expire(weft_conn_t *c, int kind) {
 
   switch (kind) {
   case WEFT__T_CLOSE:
+    if (c->wl->w->stop_seen) {
+      /* Stopping: a peer that goes on sending is cut, and counted. */
+      WEFT__STAT_ADD(st, shutdown_forced, 1);
+      weft_log(WEFT_LOG_INFO,
+               "listener \"%s\" conn #%llu from %s: cut at shutdown: the peer "
+               "did not close",
+               c->wl->l->conf->name, (unsigned long long)c->id,
+               weft_conn_peer(c));
+    }
     weft__conn_close(c, c->close_reason, "peer did not close in time", 1);
     return;
   case WEFT__T_IDLE:
@@ -97,6 +107,13 @@ static void weft__timer_expire(weft_conn_t *c, int kind) {
     what = "frame timeout: a frame was started and not finished in time";
     break;
   default:
+    /* A slow reader that still takes bytes is making progress: the
+     * kernel's and libuv's queues shrink even before a write completes. */
+    if (weft__conn_write_progress(c)) {
+      c->write_since = weft__tick_now(c->wl->w);
+      weft__timer_schedule(c);
+      return;
+    }
     WEFT__STAT_ADD(st, timeouts_write, 1);
     what = "write timeout: the peer does not read its replies";
     break;

@@ -118,11 +118,12 @@ static void known_bugs_report(void) {
 
   if (known_bugs[0] == '\0')
     return;
-  if (strict != NULL && strcmp(strict, "1") == 0)
+  /* A behaviour the engine promises and does not keep fails the test;
+   * WEFT_TEST_STRICT=0 only reports it (for bisecting). */
+  if (strict == NULL || strcmp(strict, "0") != 0)
     fail_msg("%s", known_bugs);
-  print_message("KNOWN ENGINE BUG (skipped; WEFT_TEST_STRICT=1 fails):\n%s\n",
+  print_message("ENGINE BUG (reported only: WEFT_TEST_STRICT=0):\n%s\n",
                 known_bugs);
-  skip();
 }
 
 static int setup(void **state) {
@@ -782,26 +783,18 @@ static void test_timeouts(void **state) {
               "for one connection (the idle client and the slowloris were "
               "closed correctly)");
   /* The second non-reader, where idle_timeout (1s) < write_timeout (2s):
-   * closed by the idle timeout, and that is the only one counted.  Known
-   * bug: the write deadline still fires while the close waits for the
-   * flush that cannot happen: logged and counted as well, every time. */
+   * while its output waits, the write timeout governs, not idle; it is the
+   * only one counted. */
   w2_write = to_log_lines(d, &cl[TO_WRITER2], "write timeout");
-  if (to_log_lines(d, &cl[TO_WRITER2], "idle timeout") != 1 ||
-      to_log_lines(d, &cl[TO_WRITER2], "frame timeout") != 0 || w2_write > 1) {
+  if (to_log_lines(d, &cl[TO_WRITER2], "idle timeout") != 0 ||
+      to_log_lines(d, &cl[TO_WRITER2], "frame timeout") != 0 || w2_write != 1) {
     itest_daemon_dump_log(d);
     fail_msg("the second non-reader (port %d) has %d idle, %d write and %d "
-             "frame timeout lines: expected one idle timeout",
+             "frame timeout lines: expected one write timeout",
              cl[TO_WRITER2].port,
              to_log_lines(d, &cl[TO_WRITER2], "idle timeout"), w2_write,
              to_log_lines(d, &cl[TO_WRITER2], "frame timeout"));
   }
-  if (w2_write == 1)
-    known_bug("timeouts: a client that stops reading on a listener with "
-              "idle_timeout 1s < write_timeout 2s was closed by the idle "
-              "timeout, and 1 s later the write timeout fired on the same "
-              "(already closing) connection: logged and counted twice "
-              "(timeouts_idle = 1 and timeouts_write = 1 for one "
-              "connection)");
 
   /* When: the frame deadline runs from the first byte and later bytes do
    * not extend it; idle from the connection; write from the last write
@@ -844,13 +837,12 @@ static void test_timeouts(void **state) {
               "read its replies\" while it did",
               cl[TO_DRAINER].t_closed - cl[TO_DRAINER].t_first,
               (double)drained / KIB);
-  /* Idle 1 s after the last write progress, then at most the 2 s the
-   * close waits for a flush (max(write_timeout, 2 s)). */
+  /* The write timeout (2 s) after the last write progress. */
   dt = cl[TO_WRITER2].t_closed - cl[TO_WRITER2].t_progress;
-  if (dt > (TO_LATE_MS + 2000.0) * itest_slow())
+  if (dt > (TO_LATE_MS + 1000.0) * itest_slow())
     fail_msg("second non-reader closed %.0f ms after its last send, expected "
-             "at most %.0f ms (idle_timeout 1s, then the 2 s close)",
-             dt, (TO_LATE_MS + 2000.0) * itest_slow());
+             "at most %.0f ms (write_timeout 2s)",
+             dt, (TO_LATE_MS + 1000.0) * itest_slow());
   if (max_lat > TO_TIMEOUT_MS * itest_slow())
     fail_msg("the normal client waited %.0f ms for a reply", max_lat);
 
@@ -880,8 +872,7 @@ static void test_timeouts(void **state) {
   itest_stats_get(sport, "t2", &got);
   stats_zero(&want_st);
   want_st.v[ITEST_ST_conns_total] = 1;
-  want_st.v[ITEST_ST_timeouts_idle] = 1;
-  want_st.v[ITEST_ST_timeouts_write] = (uint64_t)w2_write;
+  want_st.v[ITEST_ST_timeouts_write] = 1;
   itest_stats_expect(&got, &want_st,
                      ITEST_BIT(frames_in) | ITEST_BIT(frames_out) |
                          ITEST_BIT(bytes_in) | ITEST_BIT(bytes_out) |
