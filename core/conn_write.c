@@ -46,30 +46,35 @@ void weft__conn_ws_free(weft_conn_t *c) {
   c->ws = NULL;
 }
 
-/* Bytes the peer has not taken yet: ours, libuv's and the kernel's. */
-static size_t weft__conn_unsent(weft_conn_t *c) {
-  size_t n = weft__conn_queued(c);
+/*
+ * Bytes the peer has taken (relative to when the write state was made):
+ * what the kernel took from us, including the part of a uv_write libuv
+ * has written so far, less what still sits in the kernel's send queue.
+ * New output queued meanwhile does not hide a slow reader's progress.
+ */
+static int64_t weft__conn_taken(weft_conn_t *c) {
+  int64_t t = (int64_t)c->ws->handed;
   uv_os_fd_t fd;
   int outq = 0;
 
-  n += uv_stream_get_write_queue_size(&c->h.stream);
-  if (uv_fileno(&c->h.handle, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0 &&
-      outq > 0)
-    n += (size_t)outq;
-  return n;
+  if (c->flags & WEFT__C_WRITING)
+    t += (int64_t)c->ws->wing.len -
+         (int64_t)uv_stream_get_write_queue_size(&c->h.stream);
+  if (uv_fileno(&c->h.handle, &fd) == 0 && ioctl(fd, SIOCOUTQ, &outq) == 0)
+    t -= outq;
+  return t;
 }
 
 int weft__conn_write_progress(weft_conn_t *c) {
-  size_t now;
+  int64_t now;
 
   if (c->ws == NULL)
     return 0;
-  now = weft__conn_unsent(c);
-  if (now < c->ws->unsent) {
-    c->ws->unsent = now;
+  now = weft__conn_taken(c);
+  if (now > c->ws->taken) {
+    c->ws->taken = now;
     return 1;
   }
-  c->ws->unsent = now;
   return 0;
 }
 
@@ -192,6 +197,8 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
 static void weft__conn_wrote(weft_conn_t *c, size_t n) {
   if (n == 0)
     return;
+  if (c->ws != NULL)
+    c->ws->handed += n;
   c->last_io = weft__tick_now(c->wl->w);
   if (c->write_since != 0)
     c->write_since = c->last_io;
@@ -297,7 +304,7 @@ void weft__conn_flush(weft_conn_t *c) {
   } else if (c->write_since == 0) {
     c->write_since = weft__tick_now(w);
     if (c->ws != NULL)
-      c->ws->unsent = weft__conn_unsent(c);
+      c->ws->taken = weft__conn_taken(c);
     weft__timer_schedule(c);
   }
   if ((c->flags & WEFT__C_HIGH) &&

@@ -49,7 +49,8 @@ typedef struct weft__wstate {
   weft__buf_t wing; /* output a uv_write is writing */
   uv_write_t wreq;
   uv_shutdown_t sreq;
-  size_t unsent; /* bytes not yet taken by the peer, at the last check */
+  uint64_t handed; /* bytes the kernel took since this state was made */
+  int64_t taken;   /* bytes the peer had taken at the last check */
 } weft__wstate_t;
 
 /*

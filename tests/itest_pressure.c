@@ -557,12 +557,18 @@ static void test_timeouts(void **state) {
   memset(line, 'w', sizeof(line) - 1);
   line[sizeof(line) - 1] = '\n';
   for (i = 0; i < TO_N; i++) {
-    /* The non-readers' small receive buffers fill with few replies. */
+    /* The non-readers' small receive buffers fill with few replies.  The
+     * drainer's is small too: a receive buffer autotuned to megabytes
+     * absorbs its reads without opening the TCP window, and then no server
+     * can see that it reads at all. */
     cl[i].fd =
         itest_connect(i == TO_WRITER2   ? port2
                       : i == TO_DRAINER ? port3
                                         : port,
-                      NULL, i == TO_WRITER || i == TO_WRITER2 ? 4096 : 0);
+                      NULL,
+                      i == TO_WRITER || i == TO_WRITER2 ? 4096
+                      : i == TO_DRAINER                 ? 2 * TO_DRAIN_CHUNK
+                                                        : 0);
     cl[i].port = itest_local_port(cl[i].fd);
     cl[i].t_open = cl[i].t_next = itest_now_ms();
     itest_set_nonblock(cl[i].fd);
