@@ -48,9 +48,12 @@ libweft_la_SOURCES =
 libweft_la_LIBADD = core/libweftcore.la \
 	-dlpreopen builtin/line.la -dlpreopen builtin/length.la \
 	-dlpreopen builtin/echo.la -dlpreopen builtin/stats.la \
-	-dlpreopen builtin/pubsub.la
+	-dlpreopen builtin/pubsub.la \
+	-dlpreopen builtin/netstring.la -dlpreopen builtin/varint.la \
+	-dlpreopen builtin/fixed.la -dlpreopen builtin/raw.la
 libweft_la_DEPENDENCIES = core/libweftcore.la builtin/line.la \
-	builtin/length.la builtin/echo.la builtin/stats.la builtin/pubsub.la
+	builtin/length.la builtin/echo.la builtin/stats.la builtin/pubsub.la \
+	builtin/netstring.la builtin/varint.la builtin/fixed.la builtin/raw.la
 libweft_la_LDFLAGS = -no-undefined -version-info 0:0:0 \
 	-export-symbols-regex '^weft_[a-z]'
 
@@ -79,3 +82,17 @@ builtin_stats_la_LDFLAGS = -module
 builtin_pubsub_la_SOURCES = plugins/pubsub.c
 builtin_pubsub_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=pubsub
 builtin_pubsub_la_LDFLAGS = -module
+noinst_LTLIBRARIES += builtin/netstring.la builtin/varint.la \
+	builtin/fixed.la builtin/raw.la
+builtin_netstring_la_SOURCES = codecs/netstring.c
+builtin_netstring_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=netstring
+builtin_netstring_la_LDFLAGS = -module
+builtin_varint_la_SOURCES = codecs/varint.c
+builtin_varint_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=varint
+builtin_varint_la_LDFLAGS = -module
+builtin_fixed_la_SOURCES = codecs/fixed.c
+builtin_fixed_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=fixed
+builtin_fixed_la_LDFLAGS = -module
+builtin_raw_la_SOURCES = codecs/raw.c
+builtin_raw_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=raw
+builtin_raw_la_LDFLAGS = -module
