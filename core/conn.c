@@ -174,6 +174,20 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   /* The codec may have closed the connection while decoding this frame. */
   if (c->flags & WEFT__C_CLOSING)
     return 1;
+  if (frame == NULL) {
+    /* A frame the codec skipped (on_overflow = "discard"): reported, and
+     * the connection goes on. */
+    WEFT__STAT_ADD(&c->wl->stats, frames_discarded, 1);
+    weft_log(WEFT_LOG_WARN,
+             "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
+             "(skipped)",
+             c->wl->l->conf->name, (unsigned long long)c->id,
+             weft_conn_peer(c), weft_strerror(-(int)len),
+             (unsigned long long)c->fr.error_offset, c->fr.reason);
+    if (c->wl->hvt->on_error != NULL)
+      c->wl->hvt->on_error(c, -(int)len, c->fr.reason);
+    return (c->flags & WEFT__C_CLOSING) ? 1 : 0;
+  }
   WEFT__STAT_ADD(&c->wl->stats, frames_in, 1);
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {

@@ -135,6 +135,27 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       f->scanned = d.scanned <= len - off ? d.scanned : 0;
       f->need = d.need;
       goto out;
+    case WEFT_DECODE_SKIP:
+      if (d.consumed == 0 || d.consumed > len - off) {
+        rc = weft__framer_fail(f, WEFT_EPLUGIN,
+                               "codec skipped bytes outside its input", 0);
+        goto out;
+      }
+      f->scanned = 0;
+      f->need = 0;
+      if (d.error < 0) {
+        f->discarded++;
+        f->reason = d.reason ? d.reason : weft_strerror(d.error);
+        f->error_offset = f->offset;
+      }
+      off += d.consumed;
+      f->offset += d.consumed;
+      if (d.error < 0 && f->ctx.conn != NULL &&
+          cb(arg, NULL, (size_t)-d.error) != 0) {
+        rc = 1;
+        goto out;
+      }
+      break;
     case WEFT_DECODE_ERROR:
       rc = weft__framer_fail(f, d.error < 0 ? d.error : WEFT_EPROTO, d.reason,
                              d.consumed <= len - off ? d.consumed : 0);
@@ -218,6 +239,7 @@ int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg) {
 
 int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
   const weft_codec_vtable_t *vt = f->ctx.vt;
+  weft_decode_status_t st;
   weft_decode_t d;
   int rc;
 
@@ -228,8 +250,21 @@ int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
     if (vt->decode_eof == NULL)
       return weft__framer_fail(f, WEFT_ETRUNC, NULL, 0);
     memset(&d, 0, sizeof(d));
-    if (vt->decode_eof(&f->ctx, f->tail.base, f->tail.len, &d) !=
-        WEFT_DECODE_FRAME) {
+    st = vt->decode_eof(&f->ctx, f->tail.base, f->tail.len, &d);
+    if (st == WEFT_DECODE_SKIP && d.consumed > 0 && d.consumed <= f->tail.len) {
+      if (d.error < 0) {
+        f->discarded++;
+        f->reason = d.reason ? d.reason : weft_strerror(d.error);
+        f->error_offset = f->offset;
+      }
+      f->offset += d.consumed;
+      weft__buf_consume(&f->tail, d.consumed);
+      if (d.error < 0 && f->ctx.conn != NULL &&
+          cb(arg, NULL, (size_t)-d.error) != 0)
+        return 1;
+      continue;
+    }
+    if (st != WEFT_DECODE_FRAME) {
       return weft__framer_fail(f, d.error < 0 ? d.error : WEFT_ETRUNC,
                                d.reason, 0);
     }

@@ -21,7 +21,10 @@ struct weft_codec_ctx {
 
 /*
  * Called with each frame.  Return 0 to go on, non-zero to stop decoding
- * (the rest of the input is kept for weft__framer_resume()).
+ * (the rest of the input is kept for weft__framer_resume()).  When the
+ * framer serves a connection, a reported skip calls it with frame NULL and
+ * len the (positive) error code; f->reason and f->error_offset say why and
+ * where.
  */
 typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
 
@@ -34,6 +37,7 @@ typedef struct weft__framer {
   uint32_t frames;    /* frames delivered (wraps; compared for change) */
   int error;          /* WEFT_E* once the codec reported an error */
   int staged;         /* read_buf copied the tail in front of the scratch */
+  uint32_t discarded; /* frames the codec skipped with an error */
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */
 } weft__framer_t;

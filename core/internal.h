@@ -75,7 +75,8 @@ typedef struct weft__wstate {
   XX(accept_pauses)                                                            \
   XX(backpressure_pauses)                                                      \
   XX(shutdown_forced)                                                          \
-  XX(messages_in)
+  XX(messages_in)                                                              \
+  XX(frames_discarded)
 
 typedef struct weft__stats {
 #define WEFT__STATS_FIELD(name) uint64_t name;

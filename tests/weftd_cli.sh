@@ -155,6 +155,24 @@ expect_in "$tmp/a.log" "3 listeners kept, 0 new or changed, 0 retired" "SIGHUP r
 stop_clean "$a" "$tmp/a.log"
 [ ! -e "$tmp/echo.sock" ] && ok "unix socket file removed" || fail "unix socket file left behind"
 
+# --- on_overflow = "discard": the long line is skipped and reported, the
+# connection goes on
+cat > "$tmp/discard.conf" <<CONF
+listeners = (
+  { name = "d"; bind = "127.0.0.1:0";
+    codec = { name = "line"; max_length = 8; on_overflow = "discard"; };
+    handler = { name = "echo"; }; }
+);
+CONF
+$WEFTD -c "$tmp/discard.conf" 2> "$tmp/c.log" &
+c=$!; pids="$pids $c"
+dport=$(port_of "$tmp/c.log" d) || exit 1
+printf 'short\nthis line is far too long\nok\n' | $WCLIENT 127.0.0.1 "$dport" > "$tmp/out"
+printf 'short\nok\n' | cmp -s - "$tmp/out" && ok "discard skips the long line only" ||
+  fail "discard answered: $(cat "$tmp/out")"
+expect_in "$tmp/c.log" "line longer than max_length, discarded (skipped)" "a discarded line is logged"
+stop_clean "$c" "$tmp/c.log"
+
 # --- a second signal forces the stop
 $WEFTD -c "$tmp/good.conf" 2> "$tmp/b.log" &
 b=$!; pids="$pids $b"

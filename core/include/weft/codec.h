@@ -24,8 +24,18 @@ WEFT_BEGIN_DECLS
 typedef enum {
   WEFT_DECODE_MORE = 0,  /* no complete frame yet: wait for more bytes */
   WEFT_DECODE_FRAME = 1, /* one frame (possibly empty) */
-  WEFT_DECODE_ERROR = 2  /* the input can never become valid */
+  WEFT_DECODE_ERROR = 2, /* the input can never become valid */
+  /*
+   * ABI 1.1: drop `consumed` bytes (1..len) and go on, delivering no frame
+   * (an over-long frame skipped, as on_overflow = "discard" does).  With
+   * `error` < 0 the skip is reported once: logged, counted, and passed to
+   * the handler's on_error; the connection lives on.
+   */
+  WEFT_DECODE_SKIP = 3
 } weft_decode_status_t;
+
+/* Codecs may test for the skip outcome at compile time. */
+#define WEFT_HAVE_DECODE_SKIP 1
 
 /*
  * In/out record of one decode() call.  The engine zeroes it except for

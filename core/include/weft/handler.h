@@ -64,6 +64,14 @@ typedef struct weft_handler_vtable {
    * after on_close.  Without it, messages to this handler are dropped.
    */
   void (*on_message)(weft_conn_t *conn, void *msg);
+
+  /*
+   * ABI 1.1.  Optional.  The codec skipped bad input and the connection
+   * goes on (WEFT_DECODE_SKIP with an error, e.g. a line over max_length
+   * with on_overflow = "discard"): error is a WEFT_E* code, reason a
+   * static text.  Called once per skipped frame, in stream order.
+   */
+  void (*on_error)(weft_conn_t *conn, int error, const char *reason);
 } weft_handler_vtable_t;
 
 WEFT_END_DECLS
