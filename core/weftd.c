@@ -127,9 +127,10 @@ int main(int argc, char **argv) {
   }
   r = config ? weft_engine_load_file(engine, config)
              : weft_engine_load_default(engine);
-  /* The command line wins over the file's log_level. */
+  /* The command line wins over the file's log_level.  With --check, one
+   * -v already shows the details plugins give (frame layouts). */
   if (verbosity > 0)
-    weft_log_set_level(verbosity > 1 ? WEFT_LOG_DEBUG : WEFT_LOG_INFO);
+    weft_log_set_level(verbosity > 1 || check ? WEFT_LOG_DEBUG : WEFT_LOG_INFO);
   else if (verbosity < 0)
     weft_log_set_level(WEFT_LOG_WARN);
   if (list) {
