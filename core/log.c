@@ -3,12 +3,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <weft/log.h>
 
 static int weft__log_level = WEFT_LOG_INFO;
+static int weft__log_syslog;
+
+void weft_log_to_syslog(const char *ident) {
+  openlog(ident ? ident : "weft", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+  weft__log_syslog = 1;
+}
 
 static const char *const weft__log_names[] = {"debug", "info", "warn", "error",
                                               "alert"};
@@ -40,6 +47,12 @@ void weft_logv(int level, const char *fmt, va_list ap) {
     return;
   if (level > WEFT_LOG_ALERT)
     level = WEFT_LOG_ALERT;
+  if (weft__log_syslog) {
+    static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR,
+                               LOG_ALERT};
+    vsyslog(prio[level < 0 ? 0 : level], fmt, ap);
+    return;
+  }
   gettimeofday(&tv, NULL);
   gmtime_r(&tv.tv_sec, &tm);
   n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);

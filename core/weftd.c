@@ -18,7 +18,7 @@
 
 static void weftd_usage(FILE *f) {
   fprintf(f,
-          "usage: weftd [-c FILE] [--check] [--list-plugins] [-v|-q]\n"
+          "usage: weftd [-c FILE] [--check] [--list-plugins] [-v|-q] [--syslog]\n"
           "\n"
           "  -c, --config FILE   read FILE (libconfig syntax, see weft.conf(5));\n"
           "                      without it, run the embedded default: line echo\n"
@@ -28,6 +28,7 @@ static void weftd_usage(FILE *f) {
           "      --list-plugins  list the plugins that can be loaded\n"
           "  -v, --verbose       more logging (twice: debug)\n"
           "  -q, --quiet         warnings and errors only\n"
+          "      --syslog        log to syslog (daemon facility), not stderr\n"
           "  -V, --version       print the version and plugin ABI\n"
           "  -h, --help          this text\n"
           "\n"
@@ -73,11 +74,13 @@ int main(int argc, char **argv) {
       {"list-plugins", no_argument, NULL, 'l'},
       {"verbose", no_argument, NULL, 'v'},
       {"quiet", no_argument, NULL, 'q'},
+      {"syslog", no_argument, NULL, 's'},
       {"version", no_argument, NULL, 'V'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *config = NULL;
   int check = 0, list = 0, verbosity = 0, ch, r, signals = 0, sig;
+  int use_syslog = 0;
   weft_engine_t *engine;
   weftd_waiter_t waiter;
   pthread_t waiter_thread;
@@ -101,6 +104,9 @@ int main(int argc, char **argv) {
     case 'q':
       verbosity = -1;
       break;
+    case 's':
+      use_syslog = 1;
+      break;
     case 'V':
       printf("weftd %s (plugin ABI %d.%d)\n", WEFT_VERSION_STRING,
              WEFT_ABI_MAJOR, WEFT_ABI_MINOR);
@@ -118,6 +124,9 @@ int main(int argc, char **argv) {
     weftd_usage(stderr);
     return 2;
   }
+  /* --check and --list-plugins answer on the terminal, whatever the flag. */
+  if (use_syslog && !check && !list)
+    weft_log_to_syslog("weftd");
   /* A peer that vanishes must not kill the daemon with SIGPIPE. */
   signal(SIGPIPE, SIG_IGN);
 

@@ -173,6 +173,13 @@ printf 'short\nok\n' | cmp -s - "$tmp/out" && ok "discard skips the long line on
 expect_in "$tmp/c.log" "line longer than max_length, discarded (skipped)" "a discarded line is logged"
 stop_clean "$c" "$tmp/c.log"
 
+# --- --syslog: the daemon's lines leave stderr; --check still answers here
+$WEFTD --syslog -c "$tmp/bad.conf" > "$tmp/out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 1 ] && [ ! -s "$tmp/err" ] && ok "--syslog sends the log away from stderr" ||
+  fail "--syslog: exit $rc, stderr: $(cat "$tmp/err")"
+$WEFTD --syslog --check -c "$tmp/bad.conf" > "$tmp/out" 2>&1
+expect_in "$tmp/out" "problems found" "--check answers on the terminal even with --syslog"
+
 # --- a second signal forces the stop
 $WEFTD -c "$tmp/good.conf" 2> "$tmp/b.log" &
 b=$!; pids="$pids $b"

@@ -31,6 +31,13 @@ WEFT_EXTERN void weft_logv(int level, const char *fmt, va_list ap);
 WEFT_EXTERN void weft_log_set_level(int level);
 WEFT_EXTERN int weft_log_get_level(void);
 
+/*
+ * Sends every line from now on to syslog(3) (facility LOG_DAEMON, with the
+ * pid, under ident) instead of stderr; levels map to LOG_DEBUG, LOG_INFO,
+ * LOG_WARNING, LOG_ERR and LOG_ALERT.  Call before the engine starts.
+ */
+WEFT_EXTERN void weft_log_to_syslog(const char *ident);
+
 /* "debug", "info", ...; NULL if level is out of range. */
 WEFT_EXTERN const char *weft_log_level_name(int level);
 
