@@ -14,3 +14,60 @@ dist_man_MANS += man/weft-codecs.7 man/weft-codec-test.1
 # weft-codec(3) and weft-handler(3) against the public headers.
 TESTS += tests/manlint.sh
 EXTRA_DIST += tests/manlint.sh
+
+# One page per public function family, and a .so page for every other
+# function name in it; tests/manpages.sh (man/pages.mk) checks the list.
+dist_man_MANS += \
+	man/weft_conn_send.3 \
+	man/weft_conn_close.3 \
+	man/weft_conn_writable.3 \
+	man/weft_conn_queued.3 \
+	man/weft_conn_set_data.3 \
+	man/weft_conn_data.3 \
+	man/weft_conn_handler_state.3 \
+	man/weft_conn_peer.3 \
+	man/weft_conn_listener.3 \
+	man/weft_conn_id.3 \
+	man/weft_opt_int.3 \
+	man/weft_opt_bool.3 \
+	man/weft_opt_str.3 \
+	man/weft_opt_size.3 \
+	man/weft_opt_duration.3 \
+	man/weft_opt_error.3 \
+	man/weft_opts_plugin_name.3 \
+	man/weft_log.3 \
+	man/weft_logv.3 \
+	man/weft_log_set_level.3 \
+	man/weft_log_get_level.3 \
+	man/weft_log_level_name.3 \
+	man/weft_log_to_syslog.3 \
+	man/weft_strerror.3 \
+	man/weft_err_name.3 \
+	man/weft_out_append.3 \
+	man/weft_out_reserve.3 \
+	man/weft_codec_state.3 \
+	man/weft_codec_conn_state.3 \
+	man/weft_codec_conn.3 \
+	man/weft_codec_write.3 \
+	man/weft_engine_new.3 \
+	man/weft_engine_load_file.3 \
+	man/weft_engine_load_string.3 \
+	man/weft_engine_load_default.3 \
+	man/weft_engine_check.3 \
+	man/weft_engine_start.3 \
+	man/weft_engine_stop.3 \
+	man/weft_engine_reload.3 \
+	man/weft_engine_maintain.3 \
+	man/weft_engine_wait.3 \
+	man/weft_engine_free.3 \
+	man/weft_engine_list_plugins.3 \
+	man/weft_post.3 \
+	man/weft_worker_post.3 \
+	man/weft_conn_ref.3 \
+	man/weft_conn_ref_valid.3 \
+	man/weft_conn_engine.3 \
+	man/weft_conn_worker.3 \
+	man/weft_engine_workers.3 \
+	man/weft_conn_stats.3 \
+	man/weft_engine_stats.3 \
+	man/weft_plugin_kind_name.3
