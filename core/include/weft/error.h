@@ -1,4 +1,7 @@
-/* Error codes: every weft call returns 0 or one of these negative values. */
+/*
+ * Error codes: a weft call that can fail returns 0 or one of these negative
+ * values (calls that return a count, a flag or an index say so).
+ */
 #ifndef WEFT_ERROR_H
 #define WEFT_ERROR_H
 

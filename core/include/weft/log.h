@@ -1,4 +1,5 @@
-/* Logging: one line per call, to stderr, with a level and a timestamp. */
+/* Logging: one line per call, with a level; to stderr with a timestamp, or
+ * to syslog(3) after weft_log_to_syslog(). */
 #ifndef WEFT_LOG_H
 #define WEFT_LOG_H
 

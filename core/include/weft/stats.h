@@ -25,7 +25,8 @@ typedef int (*weft_stats_line_cb)(void *arg, const char *line);
  * Keys are stable; new keys may be appended.  Counters are read without
  * stopping the workers, so a line is a near-instant snapshot.  Any thread.
  * cb runs with the engine's lock held: it must not call back into the
- * engine (stop, post to a worker, stats); sending on a connection is fine.
+ * engine (stop, post to a worker, stats).  Sending on a connection is fine
+ * only on that connection's worker, as from weft_conn_stats() in a handler.
  * Returns 0, or what cb returned to stop.
  */
 WEFT_EXTERN int weft_engine_stats(weft_engine_t *engine, weft_stats_line_cb cb,
