@@ -6,7 +6,8 @@
 check_PROGRAMS += tests/itest_echo tests/wclient
 TESTS += tests/itest_echo tests/outoftree.sh
 
-tests_itest_echo_SOURCES = tests/itest_echo.c
+tests_itest_echo_SOURCES = tests/itest_echo.c tests/itest_util.c \
+	tests/itest_util.h
 tests_itest_echo_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(UV_CFLAGS)
 tests_itest_echo_LDADD = $(CMOCKA_LIBS) $(UV_LIBS)
 

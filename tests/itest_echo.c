@@ -31,27 +31,24 @@
 #include <stdint.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 
 #include <cmocka.h>
 #include <uv.h>
+
+#include "itest_util.h"
 
 #define NCONN 100                 /* connections per listener */
 #define NFRAMES 1000              /* frames per connection, before scaling */
@@ -59,8 +56,6 @@
 #define WINDOW (256 * 1024)       /* most unechoed bytes per connection */
 #define WCHUNK (64 * 1024)        /* largest single write */
 #define STORM_TIMEOUT_MS 120000   /* the whole storm, or the test fails */
-#define START_TIMEOUT_MS 30000    /* until weftd announces its ports */
-#define STOP_TIMEOUT_MS 30000     /* from SIGTERM to exit */
 #define IO_TIMEOUT_MS 10000       /* one blocking step of the edge tests */
 #define LEN_MAX_FRAME (64 * 1024) /* max_frame of the edge tests' length codec */
 
@@ -68,313 +63,20 @@ enum { CODEC_LINE = 0, CODEC_LENGTH = 1 };
 
 static const char *const codec_names[] = {"line", "length"};
 
-/* ---- the daemon ------------------------------------------------------- */
+/* ---- the daemon (tests/itest_util) ------------------------------------- */
 
-typedef struct {
-  char dir[PATH_MAX - 64]; /* room for "/weft.conf" in conf and log */
-  char conf[PATH_MAX];
-  char log[PATH_MAX];
-  pid_t pid;
-  int port[2]; /* by codec */
-} daemon_t;
+/* Starts weftd and finds the ports its "line" and "length" listeners got. */
+static void echo_start(itest_daemon_t *d, const char *conf, int port[2]) {
+  int i;
 
-static char *slurp(const char *path, size_t *len) {
-  char *buf = NULL, *nb;
-  size_t cap = 0, n = 0;
-  ssize_t r;
-  int fd;
-
-  fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return NULL;
-  for (;;) {
-    if (cap - n < 4096) {
-      cap = cap ? cap * 2 : 16384;
-      nb = realloc(buf, cap + 1);
-      if (nb == NULL)
-        break;
-      buf = nb;
-    }
-    r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  close(fd);
-  if (buf != NULL)
-    buf[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return buf;
-}
-
-/* The tail of the daemon's log, so a failure explains itself in the test
- * log without anyone having to rerun it. */
-static void daemon_dump_log(const daemon_t *d) {
-  size_t n;
-  char *log = slurp(d->log, &n);
-  const size_t keep = 32 * 1024;
-
-  if (log == NULL)
-    return;
-  fprintf(stderr, "---- weftd log (%s)%s ----\n%s---- end of weftd log ----\n",
-          d->log, n > keep ? ", last 32 KiB" : "",
-          n > keep ? log + n - keep : log);
-  free(log);
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-/* Waits up to timeout_ms for the daemon to exit.  1 and *status when it
- * did, 0 when it still runs. */
-static int daemon_reap(daemon_t *d, long timeout_ms, int *status) {
-  long waited = 0;
-  pid_t r;
-
-  for (;;) {
-    r = waitpid(d->pid, status, WNOHANG);
-    if (r == d->pid) {
-      d->pid = -1;
-      return 1;
-    }
-    if (r < 0 && errno != EINTR) {
-      d->pid = -1;
-      *status = -1;
-      return 1;
-    }
-    if (waited >= timeout_ms)
-      return 0;
-    sleep_ms(10);
-    waited += 10;
-  }
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-
-  if (f == NULL)
-    fail_msg("cannot create %s: %s", path, strerror(errno));
-  fputs(text, f);
-  if (fclose(f) != 0)
-    fail_msg("cannot write %s: %s", path, strerror(errno));
-}
-
-/* Port of listener `name` from its "listening on" line, 0 if not yet. */
-static int log_port(const char *log, const char *name) {
-  char pat[128];
-  const char *p;
-
-  snprintf(pat, sizeof(pat), "listener \"%s\" listening on 127.0.0.1:", name);
-  p = strstr(log, pat);
-  if (p == NULL)
-    return 0;
-  return (int)strtol(p + strlen(pat), NULL, 10);
-}
-
-/*
- * Writes conf_text to a fresh private directory, starts weftd on it with
- * stderr going to a log file there, and waits until both listeners (named
- * "line" and "length") have announced their ephemeral ports.
- */
-static void daemon_start(daemon_t *d, const char *conf_text) {
-  const char *weftd = getenv("WEFTD");
-  const char *tmp = getenv("TMPDIR");
-  long waited = 0;
-  int status, fd, i, started;
-  char *log;
-
-  if (weftd == NULL || weftd[0] == '\0')
-    weftd = "./weftd";
-  if (tmp == NULL || tmp[0] == '\0')
-    tmp = "/tmp";
-  if (snprintf(d->dir, sizeof(d->dir), "%s/weft-itest-XXXXXX", tmp) >=
-      (int)sizeof(d->dir))
-    fail_msg("TMPDIR is too long: %s", tmp);
-  if (mkdtemp(d->dir) == NULL)
-    fail_msg("mkdtemp %s: %s", d->dir, strerror(errno));
-  snprintf(d->conf, sizeof(d->conf), "%s/weft.conf", d->dir);
-  snprintf(d->log, sizeof(d->log), "%s/weftd.log", d->dir);
-  write_file(d->conf, conf_text);
-
-  fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  if (fd < 0)
-    fail_msg("cannot create %s: %s", d->log, strerror(errno));
-  fflush(NULL);
-  d->pid = fork();
-  if (d->pid < 0)
-    fail_msg("fork: %s", strerror(errno));
-  if (d->pid == 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-    execl(weftd, weftd, "-c", d->conf, (char *)NULL);
-    fprintf(stderr, "itest: cannot run %s: %s\n", weftd, strerror(errno));
-    _exit(127);
-  }
-  close(fd);
-
-  for (;;) {
-    log = slurp(d->log, NULL);
-    for (i = 0; i < 2; i++)
-      d->port[i] = log ? log_port(log, codec_names[i]) : 0;
-    /* Logged after start-up is complete: from here on, every descriptor
-     * the daemon opens is for a connection (see daemon_fds). */
-    started = log != NULL && strstr(log, " started (pid ") != NULL;
-    free(log);
-    if (d->port[0] > 0 && d->port[1] > 0 && started)
-      break;
-    if (daemon_reap(d, 0, &status)) {
-      daemon_dump_log(d);
-      fail_msg("weftd (%s) exited during start-up, status 0x%x", weftd,
-               (unsigned)status);
-    }
-    if (waited >= START_TIMEOUT_MS) {
-      daemon_dump_log(d);
-      fail_msg("weftd did not announce both listeners and start within %d ms",
-               START_TIMEOUT_MS);
-    }
-    sleep_ms(20);
-    waited += 20;
-  }
+  itest_daemon_start(d, conf);
+  for (i = 0; i < 2; i++)
+    port[i] = itest_daemon_port(d, codec_names[i]);
   print_message("weftd pid %d: line on port %d, length on port %d\n",
-                (int)d->pid, d->port[CODEC_LINE], d->port[CODEC_LENGTH]);
-}
-
-/* Descriptors the daemon holds, or -1 where /proc cannot tell. */
-static int daemon_fds(const daemon_t *d) {
-  char path[64];
-  struct dirent *de;
-  DIR *dir;
-  int n = 0;
-
-  snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
-  dir = opendir(path);
-  if (dir == NULL)
-    return -1;
-  while ((de = readdir(dir)) != NULL)
-    if (de->d_name[0] != '.')
-      n++;
-  closedir(dir);
-  return n;
-}
-
-/*
- * Every connection the test made is closed on both sides: the daemon must
- * be back to the descriptors it had at start-up.  It may close its side a
- * moment after the client saw its FIN, so allow it a little time.
- */
-static void daemon_expect_fds(const daemon_t *d, int baseline) {
-  long waited = 0;
-  int n;
-
-  if (baseline < 0) {
-    print_message("no /proc/PID/fd here: descriptor count not checked\n");
-    return;
-  }
-  while ((n = daemon_fds(d)) != baseline && waited < 5000) {
-    sleep_ms(10);
-    waited += 10;
-  }
-  if (n != baseline) {
-    daemon_dump_log(d);
-    fail_msg("weftd holds %d descriptors after every connection closed, %d "
-             "at start-up: a connection leaked",
-             n, baseline);
-  }
-  print_message("weftd back to its %d descriptors of start-up\n", n);
-}
-
-/* The graceful stop every test ends with: exit status 0, not a signal. */
-static void daemon_stop(daemon_t *d) {
-  int status;
-
-  if (kill(d->pid, SIGTERM) != 0)
-    fail_msg("kill(%d, SIGTERM): %s", (int)d->pid, strerror(errno));
-  if (!daemon_reap(d, STOP_TIMEOUT_MS, &status)) {
-    kill(d->pid, SIGKILL);
-    daemon_reap(d, STOP_TIMEOUT_MS, &status);
-    daemon_dump_log(d);
-    fail_msg("weftd did not exit within %d ms of SIGTERM", STOP_TIMEOUT_MS);
-  }
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    daemon_dump_log(d);
-    if (status != -1 && WIFSIGNALED(status))
-      fail_msg("weftd died from signal %d (%s) after SIGTERM",
-               WTERMSIG(status), strsignal(WTERMSIG(status)));
-    fail_msg("weftd exited with status %d after SIGTERM, expected 0",
-             status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  }
-}
-
-/* No alert line (a broken invariant) and no sanitizer report. */
-static void daemon_check_log(const daemon_t *d) {
-  static const char *const bad[] = {
-      " alert ",        "ERROR: AddressSanitizer", "runtime error:",
-      "LeakSanitizer",  "ERROR: ThreadSanitizer",  "WARNING: ThreadSanitizer",
-  };
-  char *log = slurp(d->log, NULL), *line, *save = NULL;
-  char found[512];
-  size_t i;
-
-  if (log == NULL)
-    fail_msg("cannot read %s", d->log);
-  found[0] = '\0';
-  for (line = strtok_r(log, "\n", &save); line && !found[0];
-       line = strtok_r(NULL, "\n", &save))
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-      if (strstr(line, bad[i]) != NULL) {
-        snprintf(found, sizeof(found), "%s", line);
-        break;
-      }
-  free(log);
-  if (found[0]) {
-    daemon_dump_log(d);
-    fail_msg("weftd log has: %s", found);
-  }
-}
-
-static int daemon_setup(void **state) {
-  daemon_t *d = calloc(1, sizeof(*d));
-
-  if (d == NULL)
-    return -1;
-  d->pid = -1;
-  *state = d;
-  return 0;
-}
-
-/* Runs whether the test passed or not: no daemon or file outlives it. */
-static int daemon_teardown(void **state) {
-  daemon_t *d = *state;
-  int status;
-
-  if (d->pid > 0) {
-    kill(d->pid, SIGKILL);
-    daemon_reap(d, STOP_TIMEOUT_MS, &status);
-  }
-  if (d->dir[0]) {
-    unlink(d->conf);
-    unlink(d->log);
-    rmdir(d->dir);
-  }
-  free(d);
-  return 0;
+                (int)d->pid, port[CODEC_LINE], port[CODEC_LENGTH]);
 }
 
 /* ---- frame streams ------------------------------------------------------ */
-
-static uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 /* xorshift64*: the sequence of frame sizes. */
 static uint64_t rng_next(uint64_t *s) {
@@ -439,7 +141,7 @@ static void stream_init(stream_t *s, int codec, uint64_t seed,
   memset(s, 0, sizeof(*s));
   s->codec = codec;
   s->seed = seed;
-  s->rng = splitmix64(seed) | 1;
+  s->rng = itest_splitmix64(seed) | 1;
   s->nframes = nframes;
   stream_frame_begin(s);
 }
@@ -449,7 +151,7 @@ static uint8_t stream_payload_byte(stream_t *s, size_t i) {
 
   if ((uint64_t)(i >> 3) != s->word_idx) {
     s->word_idx = i >> 3;
-    s->word = splitmix64(s->seed ^ ((uint64_t)s->frame << 40) ^ s->word_idx);
+    s->word = itest_splitmix64(s->seed ^ ((uint64_t)s->frame << 40) ^ s->word_idx);
   }
   b = (uint8_t)(s->word >> ((i & 7) * 8));
   /* A line frame cannot hold its delimiter, and strip_cr would eat a
@@ -515,7 +217,7 @@ static uint64_t test_seed(void) {
   if (env != NULL && env[0] != '\0')
     return strtoull(env, NULL, 0);
   clock_gettime(CLOCK_REALTIME, &ts);
-  return splitmix64(((uint64_t)ts.tv_sec * 1000000000ull +
+  return itest_splitmix64(((uint64_t)ts.tv_sec * 1000000000ull +
                      (uint64_t)ts.tv_nsec) ^ (uint64_t)getpid());
 }
 
@@ -772,7 +474,8 @@ static void test_echo_storm(void **state) {
       "    codec = { name = \"length\"; length_size = 4; };\n"
       "    handler = { name = \"echo\"; }; }\n"
       ");\n";
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
+  int port[2];
   uint32_t nframes = frames_per_conn();
   uint64_t seed = test_seed(), frames[2] = {0, 0}, bytes = 0;
   struct sockaddr_in sa;
@@ -783,8 +486,8 @@ static void test_echo_storm(void **state) {
   print_message("seed 0x%016" PRIx64 " (WEFT_TEST_SEED replays it), %d x %" PRIu32
                 " frames per listener\n",
                 seed, NCONN, nframes);
-  daemon_start(d, conf);
-  fds = daemon_fds(d);
+  echo_start(d, conf, port);
+  fds = itest_daemon_fds(d);
 
   cl = calloc(1, sizeof(*cl));
   assert_non_null(cl);
@@ -799,20 +502,20 @@ static void test_echo_storm(void **state) {
 
   for (i = 0; i < cl->nconns && !cl->failed; i++) {
     conn_t *c = &cl->conns[i];
-    uint64_t cseed = splitmix64(seed + (uint64_t)i);
+    uint64_t cseed = itest_splitmix64(seed + (uint64_t)i);
 
     c->cl = cl;
     c->codec = i % 2;
     c->index = i / 2;
     stream_init(&c->tx, c->codec, cseed, nframes);
     stream_init(&c->rx, c->codec, cseed, nframes);
-    c->chunk_rng = splitmix64(cseed ^ 0xc0ffee) | 1;
+    c->chunk_rng = itest_splitmix64(cseed ^ 0xc0ffee) | 1;
     c->wbuf = malloc(WCHUNK);
     assert_non_null(c->wbuf);
     uv_tcp_init(&cl->loop, &c->tcp);
     c->tcp.data = c;
     c->connect_req.data = c;
-    uv_ip4_addr("127.0.0.1", d->port[c->codec], &sa);
+    uv_ip4_addr("127.0.0.1", port[c->codec], &sa);
     rc = uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&sa,
                         conn_connect_cb);
     if (rc != 0)
@@ -832,7 +535,7 @@ static void test_echo_storm(void **state) {
     bytes += cl->conns[i].received;
   }
   if (cl->failed) {
-    daemon_dump_log(d);
+    itest_daemon_dump_log(d);
     fail_msg("%s", cl->error);
   }
   print_message("echoed %" PRIu64 " line and %" PRIu64 " length frames, %.1f "
@@ -846,9 +549,9 @@ static void test_echo_storm(void **state) {
   free(cl->conns);
   free(cl);
 
-  daemon_expect_fds(d, fds);
-  daemon_stop(d);
-  daemon_check_log(d);
+  itest_daemon_expect_fds(d, fds);
+  itest_daemon_stop(d);
+  itest_daemon_check_log(d);
 }
 
 /* ---- edge cases, with plain blocking sockets ----------------------------- */
@@ -962,23 +665,24 @@ static void test_eof_and_oversize(void **state) {
       "    handler = { name = \"echo\"; }; }\n"
       ");\n";
   const size_t maxp = LEN_MAX_FRAME - 4; /* largest payload */
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
+  int port[2];
   uint8_t small[64], want[64], *big, *back;
   size_t n, m, i;
   int fd, good, bad, fds;
 
-  daemon_start(d, conf);
-  fds = daemon_fds(d);
+  echo_start(d, conf, port);
+  fds = itest_daemon_fds(d);
 
   /* A partial line at EOF: the earlier lines are answered, then FIN. */
-  fd = tcp_connect(d->port[CODEC_LINE]);
+  fd = tcp_connect(port[CODEC_LINE]);
   send_all(fd, "a\nb\npartial", 11);
   shutdown(fd, SHUT_WR);
   expect_then_eof(fd, "a\nb\n", 4);
   close(fd);
 
   /* The same with a length frame cut inside its header. */
-  fd = tcp_connect(d->port[CODEC_LENGTH]);
+  fd = tcp_connect(port[CODEC_LENGTH]);
   n = length_frame(small, 1, "x", 1);
   memcpy(small + n, "\0\0", 2);
   send_all(fd, small, n + 2);
@@ -987,7 +691,7 @@ static void test_eof_and_oversize(void **state) {
   close(fd);
 
   /* A well-behaved client, open across the bad ones below. */
-  good = tcp_connect(d->port[CODEC_LENGTH]);
+  good = tcp_connect(port[CODEC_LENGTH]);
   n = length_frame(small, 4, "ping", 4);
   send_all(good, small, n);
   recv_exact(good, want, n);
@@ -995,7 +699,7 @@ static void test_eof_and_oversize(void **state) {
 
   /* One byte over max_frame, after a good frame in the same write: the
    * good frame is answered, then only this connection closes. */
-  bad = tcp_connect(d->port[CODEC_LENGTH]);
+  bad = tcp_connect(port[CODEC_LENGTH]);
   n = length_frame(small, 3, "one", 3);
   m = length_frame(small + n, (uint32_t)maxp + 1, "zz", 2);
   send_all(bad, small, n + m);
@@ -1003,7 +707,7 @@ static void test_eof_and_oversize(void **state) {
   close(bad);
 
   /* A header that would wrap a 32-bit size once the header is added. */
-  bad = tcp_connect(d->port[CODEC_LENGTH]);
+  bad = tcp_connect(port[CODEC_LENGTH]);
   n = length_frame(small, UINT32_MAX, NULL, 0);
   send_all(bad, small, n);
   expect_then_eof(bad, "", 0);
@@ -1029,17 +733,17 @@ static void test_eof_and_oversize(void **state) {
   free(big);
   free(back);
 
-  daemon_expect_fds(d, fds);
-  daemon_stop(d);
-  daemon_check_log(d);
+  itest_daemon_expect_fds(d, fds);
+  itest_daemon_stop(d);
+  itest_daemon_check_log(d);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_echo_storm, daemon_setup,
-                                      daemon_teardown),
-      cmocka_unit_test_setup_teardown(test_eof_and_oversize, daemon_setup,
-                                      daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_echo_storm, itest_daemon_setup,
+                                      itest_daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_eof_and_oversize, itest_daemon_setup,
+                                      itest_daemon_teardown),
   };
 
   /* A daemon that dies must not take the test with it. */
