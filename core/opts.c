@@ -41,7 +41,24 @@ struct weft_opts {
   size_t n;
   char **errors;
   size_t nerrors;
+  /* Whose create() reads them: outbound clients made there belong to it. */
+  weft_engine_t *engine;
+  struct weft__wlistener *owner;
 };
+
+void weft__opts_set_owner(weft_opts_t *o, weft_engine_t *e,
+                          struct weft__wlistener *wl) {
+  o->engine = e;
+  o->owner = wl;
+}
+
+weft_engine_t *weft__opts_engine(const weft_opts_t *o) { return o->engine; }
+struct weft__wlistener *weft__opts_owner(const weft_opts_t *o) {
+  return o->owner;
+}
+
+const char *weft__opts_origin(const weft_opts_t *o) { return o->origin; }
+int weft__opts_line(const weft_opts_t *o) { return o->line; }
 
 static const char *const weft__opt_type_names[] = {"an integer", "a number",
                                                    "a boolean", "a string"};
@@ -99,6 +116,20 @@ static void weft__opts_errv(weft_opts_t *o, int line, const char *fmt,
 }
 
 void weft__opts_set_line(weft_opts_t *o, int line) { o->line = line; }
+
+void weft__opts_add_errors(weft_opts_t *o, const weft_opts_t *from) {
+  size_t i;
+  char **e;
+
+  for (i = 0; i < from->nerrors; i++) {
+    e = realloc(o->errors, (o->nerrors + 1) * sizeof(*e));
+    if (e == NULL)
+      return;
+    o->errors = e;
+    if ((e[o->nerrors] = strdup(from->errors[i])) != NULL)
+      o->nerrors++;
+  }
+}
 
 void weft__opts_fail(weft_opts_t *o, int line, const char *fmt, ...) {
   va_list ap;

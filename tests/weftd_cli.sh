@@ -46,8 +46,10 @@ stop_clean() {
 }
 
 # --- options
+vh="$top_builddir/core/include/weft/version.h"
+abi="$(sed -n 's/^#define WEFT_ABI_MAJOR \([0-9]*\).*/\1/p' "$vh").$(sed -n 's/^#define WEFT_ABI_MINOR \([0-9]*\).*/\1/p' "$vh")"
 $WEFTD --version > "$tmp/out" 2>&1 || fail "--version exits non-zero"
-expect_in "$tmp/out" "plugin ABI 1.1" "--version names the ABI"
+expect_in "$tmp/out" "plugin ABI $abi" "--version names the ABI"
 $WEFTD --help > "$tmp/out" 2>&1 || fail "--help exits non-zero"
 expect_in "$tmp/out" "--list-plugins" "--help lists the options"
 $WEFTD --no-such-option > "$tmp/out" 2>&1; rc=$?
@@ -55,8 +57,9 @@ $WEFTD --no-such-option > "$tmp/out" 2>&1; rc=$?
 
 # --- built-ins need nothing installed
 $WEFTD --list-plugins > "$tmp/out" 2>&1 || fail "--list-plugins failed"
-for p in "line       codec    ABI 1.1" "length     codec    ABI 1.1" \
-         "echo       handler  ABI 1.1" "stats      handler  ABI 1.1"; do
+for p in "line       codec    ABI $abi" "length     codec    ABI $abi" \
+         "echo       handler  ABI $abi" "stats      handler  ABI $abi" \
+         "proxy      handler  ABI $abi"; do
   expect_in "$tmp/out" "$p" "--list-plugins shows $p"
 done
 $WEFTD --check > "$tmp/out" 2>&1 || fail "--check of the embedded default failed"

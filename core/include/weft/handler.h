@@ -72,6 +72,16 @@ typedef struct weft_handler_vtable {
    * static text.  Called once per skipped frame, in stream order.
    */
   void (*on_error)(weft_conn_t *conn, int error, const char *reason);
+
+  /*
+   * ABI 1.2.  Optional.  The peer half-closed (sent FIN) and every frame
+   * before it was delivered.  Return 0 to close as without this callback
+   * (queued replies still go out first), or 1 to keep the connection open
+   * for writing while replies are still to come: the handler then closes
+   * it with weft_conn_close() (the idle and write timeouts still apply).
+   * Called once per connection.
+   */
+  int (*on_eof)(weft_conn_t *conn);
 } weft_handler_vtable_t;
 
 WEFT_END_DECLS
