@@ -59,14 +59,21 @@ static int weft__line(const config_setting_t *s) {
 }
 
 /* The settings each level knows: keep in step with the parsers below. */
-static const char *const weft__top_keys[] = {
-    "workers", "plugin_path", "shutdown_grace", "mailbox_size", "log_level",
-    "listeners"};
-static const char *const weft__listener_keys[] = {
-    "name",           "bind",          "codec",
-    "handler",        "backlog",       "high_watermark",
-    "low_watermark",  "max_connections", "max_connections_per_ip",
-    "idle_timeout",   "frame_timeout", "write_timeout"};
+static const char *const weft__top_keys[] = {"workers",        "plugin_path",
+                                             "shutdown_grace", "mailbox_size",
+                                             "log_level",      "listeners"};
+static const char *const weft__listener_keys[] = {"name",
+                                                  "bind",
+                                                  "codec",
+                                                  "handler",
+                                                  "backlog",
+                                                  "high_watermark",
+                                                  "low_watermark",
+                                                  "max_connections",
+                                                  "max_connections_per_ip",
+                                                  "idle_timeout",
+                                                  "frame_timeout",
+                                                  "write_timeout"};
 #define WEFT__NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* An unknown key: a near one is suggested, or else all are listed. */

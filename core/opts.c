@@ -211,15 +211,18 @@ const char *weft__closest(const char *word, const char *const *names,
   return best;
 }
 
-void weft__names_join(char *buf, size_t len, const char *const *names,
-                      size_t n, const char *last) {
+void weft__names_join(char *buf, size_t len, const char *const *names, size_t n,
+                      const char *last) {
   size_t i, used = 0;
   int r;
 
   buf[0] = '\0';
   for (i = 0; i < n && used < len; i++) {
     r = snprintf(buf + used, len - used, "%s%s",
-                 i == 0 ? "" : i + 1 < n ? ", " : last, names[i]);
+                 i == 0      ? ""
+                 : i + 1 < n ? ", "
+                             : last,
+                 names[i]);
     if (r < 0)
       break;
     used += (size_t)r;
@@ -234,8 +237,8 @@ void weft__opts_check_unused(weft_opts_t *o) {
   for (i = 0; i < o->n; i++) {
     if (o->v[i].used)
       continue;
-    near = weft__closest(o->v[i].name, (const char *const *)o->asked,
-                         o->nasked);
+    near =
+        weft__closest(o->v[i].name, (const char *const *)o->asked, o->nasked);
     if (near != NULL) {
       weft__opts_fail(o, o->v[i].line,
                       "unknown option \"%s\"; did you mean \"%s\"?",

@@ -172,7 +172,7 @@ static void test_unknown_key_hints(void **state) {
   assert_int_equal(
       parse("wrokers = 2;\n"
             "colour = 1;\n" LISTENER("  idle = \"5s\"; backlgo = 5;\n"
-                                      "  frobnicate = true;\n"),
+                                     "  frobnicate = true;\n"),
             NULL),
       5);
   expect_log("t.conf:1: unknown setting \"wrokers\"; did you mean "
@@ -341,14 +341,14 @@ static void test_check_refused(void **state) {
       weft_engine_load_string(
           e,
           "plugin_path = [ \"" TEST_CODECS "\", \"" TEST_HANDLERS "\" ];\n"
-          "colour = 1;\n"                                    /* 2 */
+          "colour = 1;\n" /* 2 */
           "listeners = (\n"
           " { name = \"a\"; bind = \"127.0.0.1:0\"; backlog = 0;\n" /* 4 */
-          "   codec = { name = \"line\"; max_length = -5; };\n"  /* 5 */
+          "   codec = { name = \"line\"; max_length = -5; };\n"     /* 5 */
           "   handler = { name = \"echo\"; }; },\n"
           " { name = \"b\"; bind = \"127.0.0.1:0\";\n"
-          "   codec = { name = 5; };\n"                      /* 8 */
-          "   handler = { name = \"nosuchhandler\"; }; }\n"  /* 9 */
+          "   codec = { name = 5; };\n"                     /* 8 */
+          "   handler = { name = \"nosuchhandler\"; }; }\n" /* 9 */
           ");\n",
           "t.conf"),
       WEFT_ECONFIG);
@@ -364,8 +364,9 @@ static void test_check_refused(void **state) {
   expect_log("t.conf:5: codec \"line\": option \"max_length\" must not be "
              "negative");
   expect_log("t.conf:9: listener \"b\": handler plugin \"nosuchhandler\" "
-             "not found (searched: " TEST_CODECS "/nosuchhandler.so, "
-             TEST_HANDLERS "/nosuchhandler.so, built-ins");
+             "not found (searched: " TEST_CODECS
+             "/nosuchhandler.so, " TEST_HANDLERS
+             "/nosuchhandler.so, built-ins");
 }
 
 /* A file libconfig cannot read: one problem, and check says so again. */
