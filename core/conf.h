@@ -36,7 +36,9 @@ typedef struct weft__listener_conf {
   uint64_t idle_timeout_ms;       /* 0: off */
   uint64_t frame_timeout_ms;      /* 0: off */
   uint64_t write_timeout_ms;      /* 0: off */
-  int line;
+  int line;                       /* of the listener's group */
+  int name_line; /* of its name and bind settings, 0 when absent */
+  int bind_line;
 } weft__listener_conf_t;
 
 typedef struct weft__config {

@@ -303,6 +303,10 @@ struct weft__worker {
 
 struct weft_engine {
   weft__config_t *config; /* the running configuration (a reference) */
+  /* What the last load refused (NULL if unreadable) and its problem count,
+   * so weft_engine_check() can still check its plugins. */
+  weft__config_t *refused;
+  int refused_problems;
   weft__plugins_t plugins;
   int plugins_ready;
   weft__list_t active;    /* weft__listener_t serving now */
@@ -323,6 +327,8 @@ struct weft_engine {
  * Builds a listener for lc of cfg: loads its plugins and creates one codec
  * and handler instance per worker (check: one, and binds nothing).  Logs
  * every problem; returns their number, and *out only when there are none.
+ * A codec or handler a refused configuration could not read is skipped
+ * (not counted again): then *out stays NULL even with 0.
  */
 int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
                   const weft__listener_conf_t *lc, int check,

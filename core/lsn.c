@@ -73,18 +73,30 @@ static void weft__lsn_destroy_instances(weft__wlistener_t *wl) {
   wl->cstate_made = wl->hstate_made = 0;
 }
 
+/*
+ * Loads the plugin spec names; NULL (a problem counted) if it cannot.  A
+ * spec the configuration could not read, which only a refused one checked
+ * by weft_engine_check() has, is skipped: the reader reported it.
+ */
 static weft__plugin_t *weft__lsn_plugin(weft_engine_t *e,
                                         const weft__listener_t *l,
                                         const weft__plugin_spec_t *spec,
-                                        uint32_t kind) {
+                                        uint32_t kind, int *problems) {
   char err[2048];
   weft__plugin_t *p;
 
+  if (spec->opts == NULL)
+    return NULL;
   p = weft__plugin_load(&e->plugins, spec->name, spec->path, kind, err,
                         sizeof(err));
-  if (p == NULL)
-    weft_log(WEFT_LOG_ERROR, "%s:%d: listener \"%s\": %s", l->cfg->origin,
-             spec->line, l->conf->name, err);
+  if (p == NULL) {
+    (*problems)++;
+    if (l->conf->name != NULL)
+      weft_log(WEFT_LOG_ERROR, "%s:%d: listener \"%s\": %s", l->cfg->origin,
+               spec->line, l->conf->name, err);
+    else
+      weft_log(WEFT_LOG_ERROR, "%s:%d: %s", l->cfg->origin, spec->line, err);
+  }
   return p;
 }
 
@@ -117,9 +129,9 @@ int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
     weft__list_init(&l->wl[i].clients);
     l->wl[i].w = check ? NULL : &e->workers[i];
   }
-  l->codec = weft__lsn_plugin(e, l, &lc->codec, WEFT_PLUGIN_CODEC);
-  l->handler = weft__lsn_plugin(e, l, &lc->handler, WEFT_PLUGIN_HANDLER);
-  problems += (l->codec == NULL) + (l->handler == NULL);
+  l->codec = weft__lsn_plugin(e, l, &lc->codec, WEFT_PLUGIN_CODEC, &problems);
+  l->handler =
+      weft__lsn_plugin(e, l, &lc->handler, WEFT_PLUGIN_HANDLER, &problems);
   /* Options are checked even when the other plugin failed to load. */
   for (i = 0; i < l->nworkers; i++) {
     weft__wlistener_t *wl = &l->wl[i];
@@ -138,7 +150,7 @@ int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
       break;
   }
 out:
-  if (problems > 0) {
+  if (problems > 0 || l->codec == NULL || l->handler == NULL) {
     weft__lsn_free(e, l);
     return problems;
   }

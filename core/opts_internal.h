@@ -50,6 +50,15 @@ void weft__opts_check_unused(weft_opts_t *opts);
 size_t weft__opts_nerrors(const weft_opts_t *opts);
 const char *weft__opts_error(const weft_opts_t *opts, size_t i);
 
+/*
+ * The name among names nearest to word (a typo, or a shortened name), or
+ * NULL when none is near: for "did you mean ...?" hints.
+ */
+const char *weft__closest(const char *word, const char *const *names, size_t n);
+/* Writes "a, b" + last + "c" (last: " and ", " or ") into buf, truncated. */
+void weft__names_join(char *buf, size_t len, const char *const *names, size_t n,
+                      const char *last);
+
 /* Parsers shared with the engine's own settings.  0 or WEFT_EINVAL. */
 int weft__parse_size(const char *s, uint64_t *out);
 int weft__parse_duration(const char *s, uint64_t *out_ms);

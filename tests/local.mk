@@ -7,3 +7,4 @@ include tools/local.mk
 include tests/pubsub.mk
 include tests/fuzz/local.mk
 include tests/proxy.mk
+include tests/check.mk

@@ -83,7 +83,7 @@ $WEFTD --check -c "$tmp/bad.conf" > "$tmp/out" 2>&1; rc=$?
 expect_in "$tmp/out" "bad.conf:1: workers = 0 is out of range" "workers problem"
 expect_in "$tmp/out" "bad.conf:3: bind = \"127.0.0.1:99999\" is not an address" "bind problem"
 expect_in "$tmp/out" "bad.conf:6: unknown listener setting \"idle\"" "unknown key"
-# Config-level problems stop before plugins load; plugin problems next.
+# Plugin problems alone: each with its line, all counted.
 cat > "$tmp/bad.conf" <<'CONF'
 workers = 1;
 listeners = (
