@@ -321,47 +321,50 @@ static int proxy_parse_upstreams(proxy_t *p, weft_opts_t *opts,
   return 0;
 }
 
+/* Keeps the first error, and goes on: --check lists every problem. */
+#define PROXY_OPT(r, call)                                                     \
+  do {                                                                         \
+    int r_ = (call);                                                           \
+    if ((r) == 0)                                                              \
+      (r) = r_;                                                                \
+  } while (0)
+
 static int proxy_create(weft_opts_t *opts, void **state) {
   weft_client_conf_t conf;
-  const char *list, *codec, *codec_opts, *err;
-  uint64_t connect_ms, idle_ms, write_ms;
-  int64_t retries;
+  const char *list = NULL, *codec = NULL, *codec_opts = NULL, *err = NULL;
+  uint64_t connect_ms = 0, idle_ms = 0, write_ms = 0;
+  int64_t retries = 0;
   proxy_t *p;
-  int r;
+  int r = 0;
 
   p = calloc(1, sizeof(*p));
   if (p == NULL)
     return WEFT_ENOMEM;
-  r = weft_opt_str(opts, "upstreams", NULL, &list);
-  if (r == 0 && list == NULL)
-    r = weft_opt_error(opts, NULL, "option \"upstreams\" is required");
-  if (r == 0)
-    r = proxy_parse_upstreams(p, opts, list);
-  if (r == 0)
-    r = weft_opt_str(opts, "upstream_codec", "length", &codec);
-  if (r == 0)
-    r = weft_opt_str(opts, "upstream_codec_options", NULL, &codec_opts);
-  if (r == 0)
-    r = weft_opt_duration(opts, "connect_timeout", 2000, 1, 3600000,
-                          &connect_ms);
-  if (r == 0)
-    r = weft_opt_int(opts, "retries", 0, 0, 100, &retries);
-  if (r == 0)
-    r = weft_opt_duration(opts, "retry_after", 1000, 0, 3600000,
-                          &p->retry_after_ms);
-  if (r == 0)
-    r = weft_opt_duration(opts, "upstream_idle_timeout", 0, 0, 86400000,
-                          &idle_ms);
-  if (r == 0)
-    r = weft_opt_duration(opts, "upstream_write_timeout", 0, 0, 86400000,
-                          &write_ms);
-  if (r == 0)
-    r = weft_opt_int(opts, "max_pending", 1024, 1, 1 << 20, &p->max_pending);
-  if (r == 0)
-    r = weft_opt_str(opts, "error_reply", NULL, &err);
-  if (r == 0 && err != NULL && (p->error_reply = strdup(err)) == NULL)
-    r = WEFT_ENOMEM;
-  if (r == 0) {
+  PROXY_OPT(r, weft_opt_str(opts, "upstreams", NULL, &list));
+  PROXY_OPT(r, weft_opt_duration(opts, "connect_timeout", 2000, 1, 3600000,
+                                 &connect_ms));
+  PROXY_OPT(r, weft_opt_int(opts, "retries", 0, 0, 100, &retries));
+  PROXY_OPT(r, weft_opt_duration(opts, "retry_after", 1000, 0, 3600000,
+                                 &p->retry_after_ms));
+  PROXY_OPT(r, weft_opt_duration(opts, "upstream_idle_timeout", 0, 0,
+                                 86400000, &idle_ms));
+  PROXY_OPT(r, weft_opt_duration(opts, "upstream_write_timeout", 0, 0,
+                                 86400000, &write_ms));
+  PROXY_OPT(r, weft_opt_int(opts, "max_pending", 1024, 1, 1 << 20,
+                            &p->max_pending));
+  PROXY_OPT(r, weft_opt_str(opts, "error_reply", NULL, &err));
+  if (err != NULL && (p->error_reply = strdup(err)) == NULL)
+    PROXY_OPT(r, WEFT_ENOMEM);
+  if (list == NULL)
+    PROXY_OPT(r, weft_opt_error(opts, NULL,
+                                "option \"upstreams\" is required"));
+  else
+    PROXY_OPT(r, proxy_parse_upstreams(p, opts, list));
+  PROXY_OPT(r, weft_opt_str(opts, "upstream_codec", "length", &codec));
+  PROXY_OPT(r, weft_opt_str(opts, "upstream_codec_options", NULL,
+                            &codec_opts));
+  if (codec != NULL) {
+    /* The upstream codec is checked even when other options failed. */
     memset(&conf, 0, sizeof(conf));
     conf.struct_size = sizeof(conf);
     conf.name = "upstream";
@@ -373,7 +376,7 @@ static int proxy_create(weft_opts_t *opts, void **state) {
     conf.retries = (uint32_t)retries;
     conf.idle_timeout_ms = idle_ms;
     conf.write_timeout_ms = write_ms;
-    r = weft_client_new(opts, &conf, &p->client);
+    PROXY_OPT(r, weft_client_new(opts, &conf, &p->client));
   }
   if (r != 0) {
     proxy_free(p);
