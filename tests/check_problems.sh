@@ -118,7 +118,7 @@ $WEFTD --check -c "$tmp/good.conf" > "$tmp/out" 2> "$tmp/err"; rc=$?
 expect_in "$tmp/out" "$tmp/good.conf: configuration OK" "good config reported OK"
 if grep -E ' (error|warn|alert) ' "$tmp/err"; then fail "good config logged problems"; fi
 
-# --- --list-plugins: a header, the nine built-ins, files in plugin_path
+# --- --list-plugins: a header, the ten built-ins, files in plugin_path
 abi=$($WEFTD --version | sed -n 's/.*plugin ABI \([0-9]*\.[0-9]*\).*/\1/p')
 [ -n "$abi" ] || fail "--version names no ABI"
 $WEFTD --list-plugins > "$tmp/out" 2> "$tmp/err"; rc=$?
@@ -126,7 +126,7 @@ $WEFTD --list-plugins > "$tmp/out" 2> "$tmp/err"; rc=$?
 head -n 1 "$tmp/out" | grep -qE '^NAME +KIND +ABI +VERSION +FILE$' &&
   ok "--list-plugins has a header" || fail "header: $(head -n 1 "$tmp/out")"
 for p in line:codec length:codec netstring:codec varint:codec fixed:codec \
-         raw:codec echo:handler stats:handler pubsub:handler; do
+         raw:codec echo:handler stats:handler pubsub:handler proxy:handler; do
   name=${p%%:*} kind=${p#*:}
   if grep -qE "^$name +$kind +ABI $abi +[^ ]+ +built-in $name\$" "$tmp/out"; then
     ok "built-in $kind $name listed with ABI $abi"
@@ -135,7 +135,7 @@ for p in line:codec length:codec netstring:codec varint:codec fixed:codec \
   fi
 done
 n=$(grep -c ' built-in ' "$tmp/out")
-[ "$n" -eq 9 ] && ok "nine built-ins" || fail "$n built-ins listed, expected 9"
+[ "$n" -eq 10 ] && ok "ten built-ins" || fail "$n built-ins listed, expected 10"
 
 # A plugin file is listed with its path; a file that is no plugin, with
 # the dynamic loader's reason, and exit 1.

@@ -21,6 +21,9 @@
  *
  * test_unavailable: with every upstream refusing, a client is closed with
  * the reason in the log, and the upstream counters show the failures.
+ *
+ * test_connect_timeout: an upstream that never completes the handshake:
+ * connect_timeout, one retry after a backoff, then the client is closed.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -105,7 +108,7 @@ static void proxy_start(itest_daemon_t *d, const char *upstreams,
            "    handler = { name = \"proxy\"; upstreams = \"%s\";\n"
            "      upstream_codec = \"length\";\n"
            "      upstream_codec_options = \"max_frame = 4096;\";\n"
-           "      connect_timeout = \"2s\"; retry_after = \"%s\"; %s }; },\n"
+           "      retry_after = \"%s\"; %s }; },\n"
            "  { name = \"stats\"; bind = \"127.0.0.1:0\";\n"
            "    codec = { name = \"line\"; }; handler = { name = \"stats\"; }; }\n"
            ");\n",
@@ -505,6 +508,52 @@ static void test_unavailable(void **state) {
   itest_daemon_check_log(env->proxy);
 }
 
+/*
+ * An upstream whose accept queue is full drops our SYN: each attempt runs
+ * into connect_timeout, is retried once after the backoff, then the client
+ * is closed, with the failure counted.
+ */
+static void test_connect_timeout(void **state) {
+  proxy_env_t *env = *state;
+  itest_stats_t st;
+  char up[64];
+  int lfd, filler, fd, uport, sp;
+  double t0, took;
+
+  lfd = listen_local(&uport);
+  assert_int_equal(listen(lfd, 0), 0);
+  /* Fills the queue (backlog 0 holds one connection); never accepted. */
+  filler = itest_connect(uport, NULL, 0);
+  snprintf(up, sizeof(up), "127.0.0.1:%d", uport);
+  proxy_start(env->proxy, up, "30s",
+              "connect_timeout = \"300ms\"; retries = 1;");
+  t0 = itest_now_ms();
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  itest_expect_eof(fd, (long)(10000 * itest_slow()),
+                   "a client whose upstream never answers the handshake");
+  took = itest_now_ms() - t0;
+  print_message("closed after %.0f ms (two attempts of 300 ms and a 100 ms "
+                "backoff)\n",
+                took);
+  assert_true(took >= 600);
+  close(fd);
+  if (!itest_log_wait(env->proxy, "attempt 2 of 2",
+                      (long)(5000 * itest_slow())) ||
+      itest_log_count(env->proxy, "failed: Connection timed out") < 1) {
+    itest_daemon_dump_log(env->proxy);
+    fail_msg("the proxy did not log the retry and the timeout");
+  }
+  sp = itest_daemon_port(env->proxy, "stats");
+  itest_stats_get(sp, "front/upstream", &st);
+  assert_int_equal(st.v[ITEST_ST_conns_total], 1);
+  assert_int_equal(st.v[ITEST_ST_connect_failures], 1);
+  assert_int_equal(st.v[ITEST_ST_conns_open], 0);
+  close(filler);
+  close(lfd);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_failover, env_setup, env_teardown),
@@ -513,6 +562,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_error_reply, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_unavailable, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_connect_timeout, env_setup,
                                       env_teardown),
   };
 
