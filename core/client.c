@@ -44,25 +44,10 @@ static weft_opts_t *weft__client_codec_opts(weft_opts_t *owner,
   for (i = 0; i < n; i++) {
     m = config_setting_get_elem(root, (unsigned)i);
     key = config_setting_name(m);
-    switch (config_setting_type(m)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-      weft__opts_add_int(o, key, config_setting_get_int64(m), line);
-      break;
-    case CONFIG_TYPE_FLOAT:
-      weft__opts_add_float(o, key, config_setting_get_float(m), line);
-      break;
-    case CONFIG_TYPE_BOOL:
-      weft__opts_add_bool(o, key, config_setting_get_bool(m), line);
-      break;
-    case CONFIG_TYPE_STRING:
-      weft__opts_add_str(o, key, config_setting_get_string(m), line);
-      break;
-    default:
+    if (weft__opts_add_setting(o, m, line) == WEFT_EINVAL)
       weft__opts_fail(o, line,
                       "option \"%s\" must be a number, a boolean or a string",
                       key);
-    }
   }
   config_destroy(&cf);
   return o;
@@ -138,12 +123,13 @@ int weft_client_new(weft_opts_t *opts, const weft_client_conf_t *cf,
   if (opts == NULL || cf == NULL)
     return WEFT_EINVAL;
   memset(&conf, 0, sizeof(conf));
-  memcpy(&conf, cf, cf->struct_size < sizeof(conf) ? cf->struct_size
-                                                     : sizeof(conf));
+  memcpy(&conf, cf,
+         cf->struct_size < sizeof(conf) ? cf->struct_size : sizeof(conf));
   owner = weft__opts_owner(opts);
   if (owner == NULL || weft__opts_engine(opts) == NULL) {
-    weft__opts_fail(opts, 0, "weft_client_new: only a handler's create() "
-                             "run by the engine can make a client");
+    weft__opts_fail(opts, 0,
+                    "weft_client_new: only a handler's create() "
+                    "run by the engine can make a client");
     return WEFT_EINVAL;
   }
   if (cf->struct_size < offsetof(weft_client_conf_t, connect_timeout_ms) ||
@@ -151,8 +137,9 @@ int weft_client_new(weft_opts_t *opts, const weft_client_conf_t *cf,
       conf.handler->struct_size <
           offsetof(weft_handler_vtable_t, on_frame) + sizeof(void *) ||
       conf.handler->on_frame == NULL) {
-    weft__opts_fail(opts, 0, "weft_client_new: the client needs a codec and "
-                             "a handler with on_frame");
+    weft__opts_fail(opts, 0,
+                    "weft_client_new: the client needs a codec and "
+                    "a handler with on_frame");
     return WEFT_EINVAL;
   }
   cl = calloc(1, sizeof(*cl));
@@ -176,8 +163,8 @@ int weft_client_new(weft_opts_t *opts, const weft_client_conf_t *cf,
   cl->conf.write_timeout_ms = conf.write_timeout_ms;
   cl->conf.high_watermark =
       conf.high_watermark ? conf.high_watermark : WEFT__CLIENT_HIGH;
-  cl->conf.low_watermark = conf.high_watermark ? conf.low_watermark
-                                               : WEFT__CLIENT_LOW;
+  cl->conf.low_watermark =
+      conf.high_watermark ? conf.low_watermark : WEFT__CLIENT_LOW;
   if (cl->conf.low_watermark >= cl->conf.high_watermark)
     cl->conf.low_watermark = cl->conf.high_watermark / 2;
   cl->connect_timeout_ms =

@@ -311,25 +311,29 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
     line = weft__line(m);
     if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0)
       continue;
-    switch (config_setting_type(m)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-      weft__opts_add_int(spec->opts, key, config_setting_get_int64(m), line);
-      break;
-    case CONFIG_TYPE_FLOAT:
-      weft__opts_add_float(spec->opts, key, config_setting_get_float(m), line);
-      break;
-    case CONFIG_TYPE_BOOL:
-      weft__opts_add_bool(spec->opts, key, config_setting_get_bool(m), line);
-      break;
-    case CONFIG_TYPE_STRING:
-      weft__opts_add_str(spec->opts, key, config_setting_get_string(m), line);
-      break;
-    default:
+    if (weft__opts_add_setting(spec->opts, m, line) == WEFT_EINVAL)
       weft__cfg_err(p, line,
                     "%s option \"%s\" must be a number, a boolean or a string",
                     kind, key);
-    }
+  }
+}
+
+int weft__opts_add_setting(weft_opts_t *o, const struct config_setting_t *m,
+                           int line) {
+  const char *key = config_setting_name(m);
+
+  switch (config_setting_type(m)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return weft__opts_add_int(o, key, config_setting_get_int64(m), line);
+  case CONFIG_TYPE_FLOAT:
+    return weft__opts_add_float(o, key, config_setting_get_float(m), line);
+  case CONFIG_TYPE_BOOL:
+    return weft__opts_add_bool(o, key, config_setting_get_bool(m), line);
+  case CONFIG_TYPE_STRING:
+    return weft__opts_add_str(o, key, config_setting_get_string(m), line);
+  default:
+    return WEFT_EINVAL;
   }
 }
 

@@ -440,13 +440,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   WEFT__STAT_ADD(&wl->stats, conns_open, 1);
   WEFT__STAT_ADD(&wl->stats, conns_total, 1);
   weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
-  if (lc->addr.family == AF_UNIX) {
-    r = uv_pipe_open(&c->h.pipe, fd);
-  } else {
-    r = uv_tcp_open(&c->h.tcp, fd);
-    if (r == 0)
-      uv_tcp_nodelay(&c->h.tcp, 1);
-  }
+  r = weft__conn_open_fd(c, lc->addr.family, fd);
   if (r != 0) {
     close(fd); /* the handle did not take it */
     weft__conn_hard_close(c);
@@ -472,6 +466,17 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     return;
   }
   weft__timer_schedule(c);
+}
+
+int weft__conn_open_fd(weft_conn_t *c, int family, int fd) {
+  int r;
+
+  if (family == AF_UNIX)
+    return uv_pipe_open(&c->h.pipe, fd);
+  r = uv_tcp_open(&c->h.tcp, fd);
+  if (r == 0)
+    uv_tcp_nodelay(&c->h.tcp, 1);
+  return r;
 }
 
 int weft__conn_read_start(weft_conn_t *c) {

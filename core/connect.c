@@ -76,8 +76,8 @@ void weft__connect_abort(weft_conn_t *c) {
     weft__connector_done(k);
 }
 
-static const char *weft__connector_addr(const weft__connector_t *k,
-                                        char *buf, size_t len) {
+static const char *weft__connector_addr(const weft__connector_t *k, char *buf,
+                                        size_t len) {
   if (k->addr.family == AF_UNIX)
     snprintf(buf, len, "unix:%s", k->addr.unix_path);
   else
@@ -151,13 +151,7 @@ static void weft__connect_established(weft__connector_t *k) {
   int fd = k->fd, r;
 
   weft__connector_stop_poll(k);
-  if (k->addr.family == AF_UNIX) {
-    r = uv_pipe_open(&c->h.pipe, fd);
-  } else {
-    r = uv_tcp_open(&c->h.tcp, fd);
-    if (r == 0)
-      uv_tcp_nodelay(&c->h.tcp, 1);
-  }
+  r = weft__conn_open_fd(c, k->addr.family, fd);
   if (r != 0) {
     weft__connect_failed(k, -r);
     return;
@@ -243,8 +237,8 @@ static void weft__connect_attempt(weft__connector_t *k) {
     weft__connector_stop_poll(k);
   } else {
     k->fd = fd;
-    uv_timer_start(&k->timer, weft__connect_timeout_cb,
-                   cl->connect_timeout_ms, 0);
+    uv_timer_start(&k->timer, weft__connect_timeout_cb, cl->connect_timeout_ms,
+                   0);
     return;
   }
   /* Failures are reported from the loop, never inside weft_connect(). */
@@ -272,8 +266,8 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
     return WEFT_EINVAL;
   }
   c = calloc(1, offsetof(weft_conn_t, h) + (k->addr.family == AF_UNIX
-                                                 ? sizeof(uv_pipe_t)
-                                                 : sizeof(uv_tcp_t)));
+                                                ? sizeof(uv_pipe_t)
+                                                : sizeof(uv_tcp_t)));
   if (c == NULL ||
       (k->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
                                  : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {

@@ -98,7 +98,9 @@ static int proxy_connect(proxy_session_t *s) {
   return r;
 }
 
-static void proxy_session_free(proxy_session_t *s) { free(s); }
+static void proxy_session_free(proxy_session_t *s) {
+  free(s);
+}
 
 /* ---- the upstream side ------------------------------------------------- */
 
@@ -189,7 +191,9 @@ static void proxy_up_close(weft_conn_t *u, int reason, const char *detail) {
 }
 
 /* The upstream stays until its client's last reply has come. */
-static void proxy_up_shutdown(weft_conn_t *u) { (void)u; }
+static void proxy_up_shutdown(weft_conn_t *u) {
+  (void)u;
+}
 
 static const weft_handler_vtable_t proxy_upstream_vtable = {
     .struct_size = sizeof(weft_handler_vtable_t),
@@ -346,23 +350,22 @@ static int proxy_create(weft_opts_t *opts, void **state) {
   PROXY_OPT(r, weft_opt_int(opts, "retries", 0, 0, 100, &retries));
   PROXY_OPT(r, weft_opt_duration(opts, "retry_after", 1000, 0, 3600000,
                                  &p->retry_after_ms));
-  PROXY_OPT(r, weft_opt_duration(opts, "upstream_idle_timeout", 0, 0,
-                                 86400000, &idle_ms));
-  PROXY_OPT(r, weft_opt_duration(opts, "upstream_write_timeout", 0, 0,
-                                 86400000, &write_ms));
-  PROXY_OPT(r, weft_opt_int(opts, "max_pending", 1024, 1, 1 << 20,
-                            &p->max_pending));
+  PROXY_OPT(r, weft_opt_duration(opts, "upstream_idle_timeout", 0, 0, 86400000,
+                                 &idle_ms));
+  PROXY_OPT(r, weft_opt_duration(opts, "upstream_write_timeout", 0, 0, 86400000,
+                                 &write_ms));
+  PROXY_OPT(
+      r, weft_opt_int(opts, "max_pending", 1024, 1, 1 << 20, &p->max_pending));
   PROXY_OPT(r, weft_opt_str(opts, "error_reply", NULL, &err));
   if (err != NULL && (p->error_reply = strdup(err)) == NULL)
     PROXY_OPT(r, WEFT_ENOMEM);
   if (list == NULL)
-    PROXY_OPT(r, weft_opt_error(opts, NULL,
-                                "option \"upstreams\" is required"));
+    PROXY_OPT(r,
+              weft_opt_error(opts, NULL, "option \"upstreams\" is required"));
   else
     PROXY_OPT(r, proxy_parse_upstreams(p, opts, list));
   PROXY_OPT(r, weft_opt_str(opts, "upstream_codec", "length", &codec));
-  PROXY_OPT(r, weft_opt_str(opts, "upstream_codec_options", NULL,
-                            &codec_opts));
+  PROXY_OPT(r, weft_opt_str(opts, "upstream_codec_options", NULL, &codec_opts));
   if (codec != NULL) {
     /* The upstream codec is checked even when other options failed. */
     memset(&conf, 0, sizeof(conf));
@@ -386,7 +389,9 @@ static int proxy_create(weft_opts_t *opts, void **state) {
   return 0;
 }
 
-static void proxy_destroy(void *state) { proxy_free(state); }
+static void proxy_destroy(void *state) {
+  proxy_free(state);
+}
 
 static const weft_handler_vtable_t proxy_vtable = {
     .struct_size = sizeof(weft_handler_vtable_t),

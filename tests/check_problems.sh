@@ -8,15 +8,7 @@ set -u
 WEFTD=${WEFTD:?} top_builddir=${top_builddir:?}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/weft-check.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
-ok() { echo "ok: $*"; }
-
-# expect_in FILE TEXT WHAT
-expect_in() {
-  if grep -qF -- "$2" "$1"; then ok "$3"; else
-    fail "$3: \"$2\" not in $1:"; sed 's/^/  | /' "$1"; fi
-}
+. "${top_srcdir:?}/tests/lib.sh"
 
 # Error lines of a weftd log, without the timestamp and level.
 errors_of() { sed -n 's/^[^ ]* error //p' "$1"; }

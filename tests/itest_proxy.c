@@ -26,9 +26,9 @@
  * connect_timeout, one retry after a backoff, then the client is closed.
  */
 #define _GNU_SOURCE
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 
 #include <errno.h>
@@ -101,18 +101,19 @@ static void proxy_start(itest_daemon_t *d, const char *upstreams,
                         const char *retry_after, const char *extra) {
   char conf[2048];
 
-  snprintf(conf, sizeof(conf),
-           "listeners = (\n"
-           "  { name = \"front\"; bind = \"127.0.0.1:0\";\n"
-           "    codec = { name = \"line\"; max_length = 1024; };\n"
-           "    handler = { name = \"proxy\"; upstreams = \"%s\";\n"
-           "      upstream_codec = \"length\";\n"
-           "      upstream_codec_options = \"max_frame = 4096;\";\n"
-           "      retry_after = \"%s\"; %s }; },\n"
-           "  { name = \"stats\"; bind = \"127.0.0.1:0\";\n"
-           "    codec = { name = \"line\"; }; handler = { name = \"stats\"; }; }\n"
-           ");\n",
-           upstreams, retry_after, extra ? extra : "");
+  snprintf(
+      conf, sizeof(conf),
+      "listeners = (\n"
+      "  { name = \"front\"; bind = \"127.0.0.1:0\";\n"
+      "    codec = { name = \"line\"; max_length = 1024; };\n"
+      "    handler = { name = \"proxy\"; upstreams = \"%s\";\n"
+      "      upstream_codec = \"length\";\n"
+      "      upstream_codec_options = \"max_frame = 4096;\";\n"
+      "      retry_after = \"%s\"; %s }; },\n"
+      "  { name = \"stats\"; bind = \"127.0.0.1:0\";\n"
+      "    codec = { name = \"line\"; }; handler = { name = \"stats\"; }; }\n"
+      ");\n",
+      upstreams, retry_after, extra ? extra : "");
   itest_daemon_start(d, conf);
 }
 
@@ -130,11 +131,11 @@ typedef struct {
 } client_t;
 
 typedef struct {
-  uint32_t total;     /* frames to complete */
-  uint32_t next;      /* next new frame number */
-  uint32_t *retry;    /* frames whose connection closed under them */
+  uint32_t total;  /* frames to complete */
+  uint32_t next;   /* next new frame number */
+  uint32_t *retry; /* frames whose connection closed under them */
   size_t nretry;
-  uint32_t done;      /* answered, verified */
+  uint32_t done;            /* answered, verified */
   uint32_t closed_requests; /* in flight when their connection closed */
   int port;
   uint64_t seed;
@@ -305,12 +306,12 @@ static void test_failover(void **state) {
   run_clients(cl, &r, r.total / 6, NULL, 0);
   assert_true(stat_of(itest_daemon_port(env->up[0], "stats"), "up",
                       ITEST_ST_frames_in) > 0);
-  b_before = stat_of(itest_daemon_port(env->up[1], "stats"), "up",
-                     ITEST_ST_frames_in);
+  b_before =
+      stat_of(itest_daemon_port(env->up[1], "stats"), "up", ITEST_ST_frames_in);
   assert_true(b_before > 0);
   run_clients(cl, &r, r.total, env->up[0], r.total / 3);
-  b_after = stat_of(itest_daemon_port(env->up[1], "stats"), "up",
-                    ITEST_ST_frames_in);
+  b_after =
+      stat_of(itest_daemon_port(env->up[1], "stats"), "up", ITEST_ST_frames_in);
 
   for (i = 0; i < NCLIENTS; i++) {
     closes += cl[i].closes;
@@ -455,8 +456,7 @@ static void test_error_reply(void **state) {
   while (got < sizeof(want) - 1 && itest_now_ms() < end) {
     k = itest_recv_wait(fd, buf + got, sizeof(buf) - got, 1000);
     if (k <= 0)
-      fail_msg("expected three error replies, got %zu bytes then %zd", got,
-               k);
+      fail_msg("expected three error replies, got %zu bytes then %zd", got, k);
     got += (size_t)k;
   }
   assert_int_equal(got, sizeof(want) - 1);

@@ -8,3 +8,4 @@ include tests/pubsub.mk
 include tests/fuzz/local.mk
 include tests/proxy.mk
 include tests/check.mk
+EXTRA_DIST += tests/lib.sh

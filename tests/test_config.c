@@ -260,17 +260,29 @@ static void test_units(void **state) {
   assert_int_equal(weft__parse_duration("30", &v), WEFT_EINVAL);
 }
 
+/*
+ * Loads text as "t.conf" (expecting load_rc) and runs weft_engine_check()
+ * with the log captured into log_text.  Returns the engine (free it) and
+ * the number of problems in *problems.
+ */
+static weft_engine_t *check_text(const char *text, int load_rc,
+                                 int *problems) {
+  weft_engine_t *e;
+
+  assert_int_equal(weft_engine_new(&e), 0);
+  capture_start();
+  assert_int_equal(weft_engine_load_string(e, text, "t.conf"), load_rc);
+  *problems = weft_engine_check(e);
+  log_text = capture_end();
+  return e;
+}
+
 /* Options are checked by the plugins themselves, through the engine. */
 static void test_plugin_option_errors(void **state) {
-  weft_engine_t *e;
   int problems;
 
   (void)state;
-  assert_int_equal(weft_engine_new(&e), 0);
-  capture_start();
-  assert_int_equal(
-      weft_engine_load_string(
-          e,
+  weft_engine_free(check_text(
           "plugin_path = [ \"" TEST_CODECS "\", \"" TEST_PLUGINS "/.libs\" ];\n"
           "listeners = (\n"
           " { name = \"a\"; bind = \"127.0.0.1:0\";\n"
@@ -281,11 +293,7 @@ static void test_plugin_option_errors(void **state) {
           "   codec = { name = \"nosuchcodec\"; };\n" /* line 8 */
           "   handler = { plugin = \"" TEST_PLUGINS "/.libs/tcodec.so\"; }; }\n"
           ");\n",
-          "t.conf"),
-      0);
-  problems = weft_engine_check(e);
-  log_text = capture_end();
-  weft_engine_free(e);
+          0, &problems));
   assert_int_equal(problems, 4);
   expect_log("t.conf:5: codec \"line\": unknown option \"max_lenght\"");
   expect_log("t.conf:6: listener \"a\":");
@@ -335,11 +343,7 @@ static void test_check_refused(void **state) {
   int problems;
 
   (void)state;
-  assert_int_equal(weft_engine_new(&e), 0);
-  capture_start();
-  assert_int_equal(
-      weft_engine_load_string(
-          e,
+  e = check_text(
           "plugin_path = [ \"" TEST_CODECS "\", \"" TEST_HANDLERS "\" ];\n"
           "colour = 1;\n" /* 2 */
           "listeners = (\n"
@@ -350,10 +354,7 @@ static void test_check_refused(void **state) {
           "   codec = { name = 5; };\n"                     /* 8 */
           "   handler = { name = \"nosuchhandler\"; }; }\n" /* 9 */
           ");\n",
-          "t.conf"),
-      WEFT_ECONFIG);
-  problems = weft_engine_check(e);
-  log_text = capture_end();
+          WEFT_ECONFIG, &problems);
   /* Not started: the refused file never replaces the running one. */
   assert_int_equal(weft_engine_start(e), WEFT_EINVAL);
   weft_engine_free(e);
@@ -371,17 +372,10 @@ static void test_check_refused(void **state) {
 
 /* A file libconfig cannot read: one problem, and check says so again. */
 static void test_check_unreadable(void **state) {
-  weft_engine_t *e;
   int problems;
 
   (void)state;
-  assert_int_equal(weft_engine_new(&e), 0);
-  capture_start();
-  assert_int_equal(weft_engine_load_string(e, "workers = ;\n", "t.conf"),
-                   WEFT_ECONFIG);
-  problems = weft_engine_check(e);
-  log_text = capture_end();
-  weft_engine_free(e);
+  weft_engine_free(check_text("workers = ;\n", WEFT_ECONFIG, &problems));
   assert_int_equal(problems, 1);
   expect_log("t.conf:1: syntax error; fix it and check again (reading stops "
              "at the first syntax error)");

@@ -11,15 +11,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
-ok() { echo "ok: $*"; }
-
-# expect_in FILE TEXT WHAT
-expect_in() {
-  if grep -qF -- "$2" "$1"; then ok "$3"; else
-    fail "$3: \"$2\" not in $1:"; sed 's/^/  | /' "$1"; fi
-}
+. "${top_srcdir:?}/tests/lib.sh"
 
 # Waits for weftd (log $1) to announce listener $2; prints its port.
 port_of() {
