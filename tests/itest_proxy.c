@@ -24,6 +24,9 @@
  *
  * test_connect_timeout: an upstream that never completes the handshake:
  * connect_timeout, one retry after a backoff, then the client is closed.
+ *
+ * test_graceful_stop: SIGTERM while requests wait on the upstream loses
+ * none of them.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -554,6 +557,41 @@ static void test_connect_timeout(void **state) {
   itest_daemon_check_log(env->proxy);
 }
 
+/*
+ * SIGTERM while requests wait on the upstream: the proxy keeps the client
+ * and its upstream connection until the replies have come and been
+ * relayed, then closes the client with a FIN and exits 0.
+ */
+static void test_graceful_stop(void **state) {
+  proxy_env_t *env = *state;
+  long io = (long)(10000 * itest_slow());
+  char up[64], buf[64];
+  int lfd, ufd, fd, uport;
+
+  lfd = listen_local(&uport);
+  snprintf(up, sizeof(up), "127.0.0.1:%d", uport);
+  proxy_start(env->proxy, up, "30s", NULL);
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  ufd = accept_wait(lfd, io);
+  itest_send_all(fd, "a\nbb\nccc\n", 9);
+  itest_recv_exact(ufd, buf, 4 + 1 + 4 + 2 + 4 + 3, io,
+                   "three requests at the upstream");
+  itest_daemon_signal(env->proxy, SIGTERM);
+  if (!itest_log_wait(env->proxy, "stopping gracefully", io))
+    fail_msg("the proxy did not begin to stop");
+  itest_sleep_ms(200); /* it must wait for the replies, not close */
+  itest_send_all(ufd, "\0\0\0\1A\0\0\0\2BB\0\0\0\3CCC", 18);
+  itest_recv_exact(fd, buf, 9, io, "the three replies after SIGTERM");
+  assert_memory_equal(buf, "A\nBB\nCCC\n", 9);
+  itest_expect_eof(fd, io, "the client after its last reply");
+  itest_expect_eof(ufd, io, "the upstream connection after the client");
+  itest_daemon_expect_exit0(env->proxy, ITEST_STOP_TIMEOUT_MS, "SIGTERM");
+  itest_daemon_check_log(env->proxy);
+  close(fd);
+  close(ufd);
+  close(lfd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_failover, env_setup, env_teardown),
@@ -564,6 +602,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unavailable, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_connect_timeout, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_graceful_stop, env_setup,
                                       env_teardown),
   };
 
