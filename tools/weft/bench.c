@@ -56,6 +56,8 @@ static void wc_bthread_run(void *arg) {
   size_t i;
 
   tick = tick < 1 ? 1 : tick > 100 ? 100 : tick;
+  /* The loop's clock stopped when it was made: the duration starts now. */
+  uv_update_time(&t->loop);
   t->start_ns = uv_hrtime();
   uv_timer_init(&t->loop, &t->stop_timer);
   uv_timer_init(&t->loop, &t->tick);
