@@ -203,6 +203,29 @@ else
   fail "bench --json -t 2: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
 fi
 
+# --- the man page: lint clean, and it documents every option --help shows
+page=${top_srcdir:-$top_builddir}/man/weft.1
+if command -v mandoc > /dev/null 2>&1; then
+  out=$(mandoc -Tlint -W warning "$page" 2>&1)
+  [ -z "$out" ] && ok "mandoc -Tlint: weft.1 is clean" ||
+    fail "mandoc -Tlint -W warning weft.1: $out"
+else
+  fail "mandoc not found: install the Debian package mandoc"
+fi
+for cmd in send bench; do
+  weft $cmd --help > "$tmp/help"
+  [ $rc -eq 0 ] || fail "weft $cmd --help exited $rc"
+  for o in $(grep -o -- '--[a-z][a-z-]*' "$tmp/help" | sort -u); do
+    # mdoc writes --codec-opt as "Fl \-codec\-opt"; a space or the end of
+    # the line must follow (--codec is not --codec-opt).
+    LIT="Fl \\-$(echo "${o#--}" | sed 's/-/\\-/g') " &&
+      LIT=$LIT awk 'index($0 " ", ENVIRON["LIT"]) { f = 1 } END { exit !f }' \
+        "$page" ||
+      fail "weft $cmd --help shows $o, which weft.1 does not document"
+  done
+done
+ok "weft.1 documents every option of weft send --help and weft bench --help"
+
 # --- what must fail, and how
 printf 'x\n' > "$tmp/in"
 weft send --codec nope "$(addr line)" < "$tmp/in" > /dev/null
