@@ -94,8 +94,8 @@ int wc_parse_duration(const char *s, uint64_t *ms) {
   return 0;
 }
 
-int wc_parse_count(const char *what, const char *s, uint64_t min,
-                   uint64_t max, uint64_t *out) {
+int wc_parse_count(const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *out) {
   char *end;
   unsigned long long v;
 

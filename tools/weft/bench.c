@@ -120,8 +120,7 @@ static int wc_bench_args(wc_bench_t *b, int argc, char **argv) {
   b->size = 64;
   b->duration_ms = 5000;
   b->threads = 1;
-  while ((ch = getopt_long(argc, argv, "c:p:s:d:t:vh", longopts, NULL)) !=
-         -1) {
+  while ((ch = getopt_long(argc, argv, "c:p:s:d:t:vh", longopts, NULL)) != -1) {
     r = wc_common_opt(&b->args, ch, optarg);
     if (r < 0)
       return WC_USAGE;
@@ -187,8 +186,7 @@ static int wc_bench_pattern(wc_bench_t *b) {
 
   b->pattern = malloc(n);
   if (b->pattern == NULL) {
-    wc_err("out of memory for %llu-byte frames",
-           (unsigned long long)b->size);
+    wc_err("out of memory for %llu-byte frames", (unsigned long long)b->size);
     return -1;
   }
   for (i = 0; i < n; i++) {

@@ -41,9 +41,9 @@ typedef struct {
   weft__buf_t pending, flight;
   uv_write_t wreq;
   int writing, connected, closing;
-  uint64_t sent, got;    /* frames sent, replies checked */
-  uint64_t *stamp;       /* send time of frame n at n % pipeline */
-  size_t stream_off;     /* stream codecs: bytes of reply `got` so far */
+  uint64_t sent, got;     /* frames sent, replies checked */
+  uint64_t *stamp;        /* send time of frame n at n % pipeline */
+  size_t stream_off;      /* stream codecs: bytes of reply `got` so far */
   uint64_t last_progress; /* when the connection last moved (ns) */
 } wc_bconn_t;
 
@@ -56,8 +56,8 @@ struct wc_bthread {
   wc_bconn_t *conns;
   size_t nconns, open;
   unsigned first; /* the id of conns[0] */
-  int stopping; /* the duration is over: no new frames */
-  uint64_t now; /* ns, refreshed per read batch */
+  int stopping;   /* the duration is over: no new frames */
+  uint64_t now;   /* ns, refreshed per read batch */
   uint64_t frames, errors, start_ns, end_ns;
   wc_hist_t hist;
   uint8_t scratch[65536];

@@ -175,8 +175,9 @@ static int wc_bconn_reply(void *arg, const uint8_t *frame, size_t len) {
   if (b->codec.stream)
     return wc_bconn_stream(c, frame, len);
   if (c->got >= c->sent) {
-    wc_bench_error(c->t, "connection %u: a reply (%zu bytes) to no frame: %llu "
-                         "sent, all answered",
+    wc_bench_error(c->t,
+                   "connection %u: a reply (%zu bytes) to no frame: %llu "
+                   "sent, all answered",
                    c->id, len, (unsigned long long)c->sent);
     return 1;
   }
@@ -306,8 +307,8 @@ void wc_bconn_start(wc_bconn_t *c, wc_bthread_t *t, unsigned id) {
   c->sock.data = c;
   c->last_progress = uv_hrtime();
   c->stamp = calloc(t->b->pipeline, sizeof(*c->stamp));
-  r = c->stamp == NULL ? WEFT_ENOMEM : wc_cconn_init(&c->cc, &t->b->codec,
-                                                    t->state);
+  r = c->stamp == NULL ? WEFT_ENOMEM
+                       : wc_cconn_init(&c->cc, &t->b->codec, t->state);
   c->cc_ok = r == 0;
   if (r != 0) {
     wc_bench_error(t, "connection %u: codec \"%s\": conn_init failed: %s", id,

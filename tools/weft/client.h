@@ -46,14 +46,14 @@ void wc_err(const char *fmt, ...) WEFT_PRINTF(1, 2);
 
 /* What send and bench share: the codec, where plugins are, the timeout. */
 typedef struct {
-  const char *codec;     /* a name, or a path (has a '/'); default "line" */
-  const char **opts;     /* --codec-opt NAME=VALUE */
+  const char *codec; /* a name, or a path (has a '/'); default "line" */
+  const char **opts; /* --codec-opt NAME=VALUE */
   size_t nopts;
-  const char **path;     /* --plugin-path DIR */
+  const char **path; /* --plugin-path DIR */
   size_t npath;
-  uint64_t timeout_ms;   /* every network wait */
-  const char *timeout;   /* as given, for messages */
-  int stream;            /* -1: decide from the codec (raw is a stream) */
+  uint64_t timeout_ms; /* every network wait */
+  const char *timeout; /* as given, for messages */
+  int stream;          /* -1: decide from the codec (raw is a stream) */
   int verbose;
 } wc_common_t;
 
@@ -67,6 +67,7 @@ enum {
   WC_OPT_NO_STREAM,
   WC_OPT_NEXT /* the first code free for a subcommand */
 };
+/* clang-format off */
 #define WC_COMMON_LONGOPTS                                                     \
   {"codec", required_argument, NULL, WC_OPT_CODEC},                            \
       {"codec-opt", required_argument, NULL, WC_OPT_CODEC_OPT},                \
@@ -75,6 +76,7 @@ enum {
       {"stream", no_argument, NULL, WC_OPT_STREAM},                            \
       {"no-stream", no_argument, NULL, WC_OPT_NO_STREAM},                      \
       {"verbose", no_argument, NULL, 'v'}
+/* clang-format on */
 
 void wc_common_init(wc_common_t *c);
 void wc_common_free(wc_common_t *c);
@@ -85,8 +87,8 @@ int wc_common_opt(wc_common_t *c, int ch, const char *arg);
  * 0 or -1. */
 int wc_parse_duration(const char *s, uint64_t *ms);
 /* A count in [min, max]; says what is wrong with it.  0 or -1. */
-int wc_parse_count(const char *what, const char *s, uint64_t min,
-                   uint64_t max, uint64_t *out);
+int wc_parse_count(const char *what, const char *s, uint64_t min, uint64_t max,
+                   uint64_t *out);
 
 /* ---- codec.c ---- */
 
@@ -135,8 +137,8 @@ int wc_codec_opt_add(weft_opts_t *o, const char *arg, int index);
 /* ---- addr.c ---- */
 
 typedef struct {
-  const char *text;   /* as given, for messages */
-  char *path;         /* unix:PATH */
+  const char *text;    /* as given, for messages */
+  char *path;          /* unix:PATH */
   struct addrinfo *ai; /* HOST:PORT, every address it resolves to */
 } wc_addr_t;
 

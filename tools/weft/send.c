@@ -166,8 +166,8 @@ static int wc_send_frame(void *arg, const uint8_t *p, size_t len,
     return 1;
   r = wc_cconn_encode(&s->cc, p, len, &s->pending);
   if (r != 0) {
-    wc_err("%s: the codec \"%s\" refused it as a frame (%zu bytes): %s",
-           where, s->codec.name, len, weft_strerror(r));
+    wc_err("%s: the codec \"%s\" refused it as a frame (%zu bytes): %s", where,
+           s->codec.name, len, weft_strerror(r));
     wc_send_finish(s, WC_FAIL);
     return 1;
   }

@@ -117,7 +117,9 @@ static void wc_sock_closed(uv_handle_t *h) {
     s->on_close(s);
 }
 
-static void wc_sock_noop(wc_sock_t *s) { (void)s; }
+static void wc_sock_noop(wc_sock_t *s) {
+  (void)s;
+}
 
 void wc_sock_close(wc_sock_t *s, void (*cb)(wc_sock_t *s)) {
   s->on_close = cb != NULL ? cb : wc_sock_noop;
