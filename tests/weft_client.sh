@@ -227,6 +227,17 @@ done
 ok "weft.1 documents every option of weft send --help and weft bench --help"
 
 # --- what must fail, and how
+weft --version > "$tmp/out"
+[ $rc -eq 0 ] && grep -q "^weft .* (plugin ABI [0-9]*\.[0-9]*)$" "$tmp/out" &&
+  ok "weft --version: $(cat "$tmp/out")" || fail "weft --version: exit $rc, $(cat "$tmp/out")"
+weft frobnicate > /dev/null
+expect 2 'unknown command "frobnicate"' "an unknown command"
+weft send > /dev/null
+expect 2 "where to? give HOST:PORT or unix:PATH" "send without an address"
+weft bench -c 0 "$(addr line)" > /dev/null
+expect 2 '-c "0": not a number from 1 to 100000' "bench -c 0"
+weft send --timeout soon "$(addr line)" < /dev/null > /dev/null
+expect 2 '--timeout "soon": not a positive duration' "send --timeout soon"
 printf 'x\n' > "$tmp/in"
 weft send --codec nope "$(addr line)" < "$tmp/in" > /dev/null
 expect 2 'codec plugin "nope" not found (searched:' "send: an unknown codec"

@@ -65,6 +65,8 @@ static void wc_bthread_run(void *arg) {
   t->tick.data = t;
   uv_timer_start(&t->stop_timer, wc_bthread_stop, t->b->duration_ms, 0);
   uv_timer_start(&t->tick, wc_bthread_tick, tick, tick);
+  /* All counted first: one failing at once must not end the run. */
+  t->open = t->nconns;
   for (i = 0; i < t->nconns; i++)
     wc_bconn_start(&t->conns[i], t, t->first + (unsigned)i);
   uv_run(&t->loop, UV_RUN_DEFAULT);

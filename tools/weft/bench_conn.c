@@ -303,7 +303,6 @@ void wc_bconn_start(wc_bconn_t *c, wc_bthread_t *t, unsigned id) {
   memset(c, 0, sizeof(*c));
   c->t = t;
   c->id = id;
-  t->open++;
   c->sock.data = c;
   c->last_progress = uv_hrtime();
   c->stamp = calloc(t->b->pipeline, sizeof(*c->stamp));
