@@ -174,6 +174,12 @@ static int wc_bench_args(wc_bench_t *b, int argc, char **argv) {
     wc_bench_usage(stderr);
     return WC_USAGE;
   }
+  if (b->size * b->pipeline > ((uint64_t)1 << 30)) {
+    wc_err("-s %llu x -p %llu: a connection would have more than 1 GiB in "
+           "flight",
+           (unsigned long long)b->size, (unsigned long long)b->pipeline);
+    return WC_USAGE;
+  }
   if (b->threads > b->conns)
     b->threads = b->conns; /* a thread with no connection does nothing */
   return 0;
