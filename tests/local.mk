@@ -9,3 +9,4 @@ include tests/fuzz/local.mk
 include tests/proxy.mk
 include tests/check.mk
 EXTRA_DIST += tests/lib.sh
+include tests/client.mk
