@@ -13,8 +13,13 @@
 
 static uint64_t weft__conn_next_id;
 
-static void weft__conn_closed_cb(uv_handle_t *h) {
-  weft_conn_t *c = h->data;
+static void weft__conn_stop_reading(weft_conn_t *c);
+
+uint64_t weft__conn_new_id(void) {
+  return __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
+}
+
+void weft__conn_release(weft_conn_t *c) {
   weft__wlistener_t *wl = c->wl;
   weft__worker_t *w = wl->w;
 
@@ -34,6 +39,8 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   weft__worker_conn_gone(w);
 }
 
+static void weft__conn_closed_cb(uv_handle_t *h) { weft__conn_release(h->data); }
+
 static void weft__conn_hard_close(weft_conn_t *c) {
   weft__worker_t *w = c->wl->w;
 
@@ -46,6 +53,8 @@ static void weft__conn_hard_close(weft_conn_t *c) {
     w->stage_owner = NULL;
     w->stage.len = 0;
   }
+  if (c->flags & WEFT__C_MEMORY)
+    return; /* no handle: weft_embed_free() releases it */
   uv_close(&c->h.handle, weft__conn_closed_cb);
 }
 
@@ -62,10 +71,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
                                     ? reason
                                     : WEFT_EHANDLER);
     weft__mailbox_forget(c); /* no message after on_close */
-    if (c->flags & WEFT__C_READING) {
-      uv_read_stop(&c->h.stream);
-      c->flags &= ~(unsigned)WEFT__C_READING;
-    }
+    weft__conn_stop_reading(c);
     if (weft__framer_pending(&c->fr) > 0 && reason != 0 && c->fr.error == 0)
       weft_log(WEFT_LOG_INFO,
                "listener \"%s\" conn #%llu from %s: closing with %zu bytes of "
@@ -138,6 +144,12 @@ void weft__conn_shutdown(weft_conn_t *c) {
 
   if (c->flags & (WEFT__C_SHUT | WEFT__C_CLOSED))
     return;
+  if (c->flags & WEFT__C_MEMORY) {
+    /* In memory there is no RST to spare the last replies: done. */
+    c->flags |= WEFT__C_SHUT;
+    weft__conn_hard_close(c);
+    return;
+  }
   req = weft__conn_shutdown_req(c);
   if (req == NULL) {
     weft__conn_hard_close(c);
@@ -162,7 +174,8 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 
 static void weft__conn_stop_reading(weft_conn_t *c) {
   if (c->flags & WEFT__C_READING) {
-    uv_read_stop(&c->h.stream);
+    if (!(c->flags & WEFT__C_MEMORY))
+      uv_read_stop(&c->h.stream);
     c->flags &= ~(unsigned)WEFT__C_READING;
   }
 }
@@ -259,7 +272,8 @@ void weft__conn_resume(weft_conn_t *c) {
   } else if (c->wl->w->stop_seen && c->drain_left <= 0) {
     weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
   } else if (!(c->flags & WEFT__C_READING)) {
-    if (uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0)
+    if (!(c->flags & WEFT__C_MEMORY) &&
+        uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0)
       weft__conn_close(c, WEFT_EIO, "cannot resume reading", 1);
     else
       c->flags |= WEFT__C_READING;
@@ -334,7 +348,10 @@ void weft__conn_begin_stop(weft_conn_t *c) {
    * read exactly those, answer their frames, then close.  A connection held
    * back by backpressure closes once it has drained (conn_resume).
    */
-  if (uv_fileno(&c->h.handle, &fd) != 0 || ioctl(fd, FIONREAD, &avail) != 0)
+  if (c->flags & WEFT__C_MEMORY)
+    avail = (int)weft__embed_unread(c);
+  else if (uv_fileno(&c->h.handle, &fd) != 0 ||
+           ioctl(fd, FIONREAD, &avail) != 0)
     avail = 0;
   c->drain_left = avail;
   if (avail > 0 || (c->flags & WEFT__C_PAUSED))
@@ -455,6 +472,8 @@ const char *weft_conn_peer(const weft_conn_t *c) {
   /* Formatted on demand: an idle connection keeps only the address. */
   static __thread char buf[64];
 
+  if (c->flags & WEFT__C_MEMORY)
+    return "memory";
   if (c->peer_addr.sa.sa_family == AF_UNSPEC)
     return "unix";
   weft__addr_format(&c->peer_addr.sa, buf, sizeof(buf));

@@ -6,3 +6,4 @@ include tests/codectest.mk
 include tools/local.mk
 include tests/pubsub.mk
 include tests/fuzz/local.mk
+include tests/embed.mk

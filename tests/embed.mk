@@ -1,0 +1,11 @@
+## The in-memory test API (weft_embed): the engine's semantics through it,
+## the built-in handlers' unit tests on it, and the examples' own test.
+## Each links the installed-style libweft and uses only the public API.
+
+check_PROGRAMS += tests/test_embed
+TESTS += tests/test_embed
+tests_test_embed_SOURCES = tests/test_embed.c
+tests_test_embed_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_PLUGINS='"$(abs_top_builddir)/tests/plugins/.libs"'
+tests_test_embed_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_embed_LDADD = libweft.la $(CMOCKA_LIBS) -lpthread
