@@ -9,3 +9,9 @@ tests_test_embed_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_PLUGINS='"$(abs_top_builddir)/tests/plugins/.libs"'
 tests_test_embed_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_embed_LDADD = libweft.la $(CMOCKA_LIBS) -lpthread
+
+check_PROGRAMS += tests/test_handlers
+TESTS += tests/test_handlers
+tests_test_handlers_SOURCES = tests/test_handlers.c
+tests_test_handlers_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_handlers_LDADD = libweft.la $(CMOCKA_LIBS)
