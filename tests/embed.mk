@@ -15,3 +15,18 @@ TESTS += tests/test_handlers
 tests_test_handlers_SOURCES = tests/test_handlers.c
 tests_test_handlers_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_handlers_LDADD = libweft.la $(CMOCKA_LIBS)
+
+# The example handler's own test (examples/test_upper.c), built here too so
+# that it runs under valgrind and the sanitizers; tests/outoftree.sh builds
+# it with examples/Makefile against an installed tree.
+check_PROGRAMS += tests/test_upper
+TESTS += tests/test_upper
+tests_test_upper_SOURCES = examples/test_upper.c examples/upper.c
+tests_test_upper_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_upper_LDFLAGS = -export-dynamic
+tests_test_upper_LDADD = libweft.la $(CMOCKA_LIBS)
+EXTRA_DIST += examples/test_upper.c
+
+# tests/outoftree.sh builds the example test with the sanitizers when the
+# tree has them (a program linked to an ASan libweft needs them too).
+ITEST_ENV += SAN_FLAGS='$(SAN_FLAGS)'; export SAN_FLAGS;
