@@ -30,3 +30,10 @@ EXTRA_DIST += examples/test_upper.c
 # tests/outoftree.sh builds the example test with the sanitizers when the
 # tree has them (a program linked to an ASan libweft needs them too).
 ITEST_ENV += SAN_FLAGS='$(SAN_FLAGS)'; export SAN_FLAGS;
+
+# The example of weft_embed(3), a test of weft-handler(3)'s example, built
+# and run.
+TESTS += tests/embed_man.sh
+EXTRA_DIST += tests/embed_man.sh
+ITEST_ENV += CMOCKA_CFLAGS='$(CMOCKA_CFLAGS)'; CMOCKA_LIBS='$(CMOCKA_LIBS)'; \
+	export CMOCKA_CFLAGS CMOCKA_LIBS;
