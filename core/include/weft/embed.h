@@ -47,6 +47,8 @@ typedef enum {
  * descriptor), WEFT_ECONFIG (options or create() refused), WEFT_ENOMEM,
  * WEFT_EINVAL, or the error of a codec conn_init() that refused the
  * connection.  A handler whose on_open refuses leaves a closed connection.
+ * The descriptors, and the code they point to, must stay loaded until
+ * weft_embed_free().
  */
 WEFT_EXTERN int weft_embed_new(weft_embed_t **embed,
                                const weft_plugin_t *codec,
@@ -175,7 +177,8 @@ WEFT_EXTERN int weft_embed_shutdown(weft_embed_t *embed);
 /*
  * Posts msg to the connection as weft_post() does (same mailbox, same
  * returns; on failure msg is still the caller's) and delivers it:
- * on_message, then free_msg(msg).
+ * on_message, then free_msg(msg).  A weft_conn_ref_t to the connection is
+ * valid until weft_embed_free().
  */
 WEFT_EXTERN int weft_embed_post(weft_embed_t *embed, void *msg,
                                 void (*free_msg)(void *msg));
