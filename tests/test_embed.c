@@ -31,7 +31,8 @@ static struct {
   char seen[REC_MAX][16]; /* the first frames, as strings */
   /* knobs */
   int refuse_open;
-  int quiet; /* do not echo */
+  int quiet;   /* do not echo */
+  int echoing; /* "again" messages post themselves again */
 } rec;
 
 static void rec_check(void) {
@@ -85,9 +86,12 @@ static void rec_shutdown(weft_conn_t *c) {
 static void rec_message(weft_conn_t *c, void *msg) {
   rec_check();
   rec.messages++;
-  if (strcmp(msg, "close") == 0)
+  if (strcmp(msg, "close") == 0) {
     weft_conn_close(c, 0);
-  else
+  } else if (strcmp(msg, "again") == 0) {
+    if (rec.echoing && weft_post(weft_conn_ref(c), "again", NULL) != 0)
+      rec.echoing = -1;
+  } else
     weft_conn_send(c, msg, strlen(msg));
 }
 
@@ -221,9 +225,20 @@ static void test_partial_frames(void **state) {
   expect_frame(e, "world");
   expect_no_frame(e);
   assert_int_equal(weft_embed_closed(e, NULL, NULL), 0);
-  assert_int_equal(stat_of(e, "frames_in"), 2);
-  assert_int_equal(stat_of(e, "bytes_in"), 12);
-  assert_int_equal(stat_of(e, "bytes_out"), 12);
+  /* Raw output, taken in pieces. */
+  {
+    char got[8];
+    feed_str(e, "abc\n");
+    assert_int_equal(weft_embed_take(e, got, 2), 2);
+    assert_memory_equal(got, "ab", 2);
+    assert_int_equal(weft_embed_take(e, NULL, 1), 1);
+    assert_int_equal(weft_embed_take(e, got, sizeof(got)), 1);
+    assert_memory_equal(got, "\n", 1);
+    assert_int_equal(weft_embed_take(e, got, sizeof(got)), 0);
+  }
+  assert_int_equal(stat_of(e, "frames_in"), 3);
+  assert_int_equal(stat_of(e, "bytes_in"), 16);
+  assert_int_equal(stat_of(e, "bytes_out"), 16);
   weft_embed_free(e);
   /* free closes what is still open, as a forced stop */
   assert_int_equal(rec.closes, 1);
@@ -379,6 +394,24 @@ static void test_eof(void **state) {
   expect_frame(e, "xy");
   expect_frame(e, "zz");
   expect_closed(e, 2, 0, NULL);
+  weft_embed_free(e);
+}
+
+/* Once the connection has closed, output that is no whole frame goes to
+ * the codec's decode_eof, as it would for a peer at the end of stream. */
+static void test_read_frame_at_close(void **state) {
+  weft_embed_t *e = open_line("append_delimiter = false;", NULL);
+  const uint8_t *f;
+  size_t n;
+
+  (void)state;
+  feed_str(e, "abc\n"); /* echoed without its newline */
+  assert_int_equal(weft_embed_read_frame(e, &f, &n), 0);
+  assert_int_equal(weft_embed_eof(e), 0);
+  assert_int_equal(weft_embed_closed(e, NULL, NULL), 2);
+  assert_int_equal(weft_embed_read_frame(e, &f, &n), WEFT_ETRUNC);
+  assert_int_equal(weft_embed_output(e, &f), 3);
+  assert_memory_equal(f, "abc", 3);
   weft_embed_free(e);
 }
 
@@ -638,6 +671,30 @@ static void test_post(void **state) {
   assert_int_equal(rec.after_close, 0);
 }
 
+/* A handler that keeps posting to itself does not hang the test: run
+ * gives up after a bounded number of rounds and says so. */
+static void test_run_bounded(void **state) {
+  weft_embed_t *e = open_line(NULL, NULL);
+  int n;
+
+  (void)state;
+  rec.echoing = 1;
+  assert_int_equal(weft_post(weft_conn_ref(weft_embed_conn(e)), "again",
+                             NULL),
+                   0);
+  assert_int_equal(weft_embed_run(e), 1);
+  n = rec.messages;
+  assert_true(n > 1);
+  assert_int_equal(weft_embed_run(e), 1);
+  assert_true(rec.messages > n);
+  rec.echoing = 0;
+  assert_int_equal(weft_embed_run(e), 0);
+  n = rec.messages;
+  assert_int_equal(weft_embed_run(e), 0);
+  assert_int_equal(rec.messages, n);
+  weft_embed_free(e);
+}
+
 /* ---- the connection and the API ---------------------------------------- */
 
 static void test_conn_api(void **state) {
@@ -790,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_handler_refuses_frame),
       cmocka_unit_test(test_skip_reports_error),
       cmocka_unit_test(test_eof),
+      cmocka_unit_test(test_read_frame_at_close),
       cmocka_unit_test(test_reset),
       cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_idle_timeout),
@@ -798,6 +856,7 @@ int main(void) {
       cmocka_unit_test(test_close_timeout),
       cmocka_unit_test(test_shutdown_drains),
       cmocka_unit_test(test_post),
+      cmocka_unit_test(test_run_bounded),
       cmocka_unit_test(test_conn_api),
       cmocka_unit_test(test_on_open_refuses),
       cmocka_unit_test(test_refusals),
