@@ -39,7 +39,9 @@ void weft__conn_release(weft_conn_t *c) {
   weft__worker_conn_gone(w);
 }
 
-static void weft__conn_closed_cb(uv_handle_t *h) { weft__conn_release(h->data); }
+static void weft__conn_closed_cb(uv_handle_t *h) {
+  weft__conn_release(h->data);
+}
 
 static void weft__conn_hard_close(weft_conn_t *c) {
   weft__worker_t *w = c->wl->w;

@@ -93,8 +93,7 @@ static int weft__embed_read(struct weft_embed *em) {
     return 0;
   if (em->in.len > 0) {
     /* Where a socket read would land: the framer's tail or the scratch. */
-    n = weft__framer_read_buf(&c->fr, em->w.scratch, WEFT__SCRATCH_SIZE,
-                              &base);
+    n = weft__framer_read_buf(&c->fr, em->w.scratch, WEFT__SCRATCH_SIZE, &base);
     if (n == 0) {
       buf = uv_buf_init(NULL, 0);
       weft__conn_read(&c->h.stream, UV_ENOBUFS, &buf);
@@ -157,8 +156,7 @@ static int weft__embed_pump(struct weft_embed *em) {
 
 /* 1 when the connection still takes input and output. */
 static int weft__embed_open_now(const struct weft_embed *em) {
-  return em->c != NULL &&
-         !(em->c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED));
+  return em->c != NULL && !(em->c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED));
 }
 
 static void weft__embed_on_close(weft_conn_t *c, int reason,
@@ -194,8 +192,9 @@ static int weft__embed_puts(weft__buf_t *b, const char *s) {
 /* Keys of a listener block that mean nothing without a socket, or that
  * name the plugins, which weft_embed_new takes as arguments. */
 static const char *const weft__embed_refused[] = {
-    "bind", "codec", "handler", "backlog", "max_connections",
-    "max_connections_per_ip", NULL};
+    "bind",    "codec",           "handler",
+    "backlog", "max_connections", "max_connections_per_ip",
+    NULL};
 
 /*
  * Checks text on its own first: a syntax error is reported at its own
@@ -274,7 +273,8 @@ static weft__config_t *weft__embed_parse(const char *origin, const char *kind,
   if (r == 0 && kind != NULL) {
     r = weft__embed_puts(&b, kind);
     if (r == 0)
-      r = weft__embed_puts(&b, path != NULL ? " = { plugin = " : " = { name = ");
+      r = weft__embed_puts(&b,
+                           path != NULL ? " = { plugin = " : " = { name = ");
     if (r == 0)
       r = weft__embed_quote(&b, path != NULL ? path : name);
     if (r == 0)
@@ -468,7 +468,8 @@ static int weft__embed_connect(struct weft_embed *em) {
   em->c = c;
   if (wl->cvt->conn_init != NULL &&
       (r = wl->cvt->conn_init(wl->cstate, &cs)) != 0) {
-    weft_log(WEFT_LOG_ERROR, "listener \"%s\" conn from %s: codec refused it: %s",
+    weft_log(WEFT_LOG_ERROR,
+             "listener \"%s\" conn from %s: codec refused it: %s",
              wl->l->conf->name, weft_conn_peer(c), weft_strerror(r));
     weft__conn_close(c, r, "refused by the codec", 1);
     return r < 0 ? r : WEFT_EPLUGIN;
@@ -520,10 +521,9 @@ int weft_embed_new(weft_embed_t **out, const weft_plugin_t *codec,
                                         WEFT_PLUGIN_CODEC, err, sizeof(err));
   if (em->l->codec == NULL)
     weft_log(WEFT_LOG_ERROR, "%s", err);
-  em->l->handler = weft__plugin_from_desc(reg, handler,
-                                          "weft_embed: the handler",
-                                          WEFT_PLUGIN_HANDLER, err,
-                                          sizeof(err));
+  em->l->handler =
+      weft__plugin_from_desc(reg, handler, "weft_embed: the handler",
+                             WEFT_PLUGIN_HANDLER, err, sizeof(err));
   if (em->l->handler == NULL)
     weft_log(WEFT_LOG_ERROR, "%s", err);
   if (em->l->codec == NULL || em->l->handler == NULL)
@@ -537,8 +537,8 @@ int weft_embed_new(weft_embed_t **out, const weft_plugin_t *codec,
 }
 
 /* Loads a plugin by name, or by path when the name has a '/'. */
-static weft__plugin_t *weft__embed_load(struct weft_embed *em,
-                                        const char *name, uint32_t kind) {
+static weft__plugin_t *weft__embed_load(struct weft_embed *em, const char *name,
+                                        uint32_t kind) {
   char err[2048];
   weft__plugin_t *p;
 
@@ -576,10 +576,9 @@ int weft_embed_new_named(weft_embed_t **out, const char *codec,
   r = weft__embed_opts(em->e->config, "codec",
                        strchr(codec, '/') ? NULL : codec,
                        strchr(codec, '/') ? codec : NULL, codec_opts);
-  if (weft__embed_opts(em->e->config, "handler",
-                       strchr(handler, '/') ? NULL : handler,
-                       strchr(handler, '/') ? handler : NULL,
-                       handler_opts) != 0)
+  if (weft__embed_opts(
+          em->e->config, "handler", strchr(handler, '/') ? NULL : handler,
+          strchr(handler, '/') ? handler : NULL, handler_opts) != 0)
     r = WEFT_ECONFIG;
   return weft__embed_finish(out, em, r);
 }
@@ -638,7 +637,9 @@ int weft_embed_settings(weft_embed_t *em, const char *settings) {
   return 0;
 }
 
-weft_conn_t *weft_embed_conn(const weft_embed_t *em) { return em->c; }
+weft_conn_t *weft_embed_conn(const weft_embed_t *em) {
+  return em->c;
+}
 
 /* ---- the peer's side --------------------------------------------------- */
 
@@ -722,8 +723,10 @@ static int weft__embed_frame(struct weft_embed *em, const weft_decode_t *d,
   if (d->consumed == 0 || d->consumed > len || d->frame_len > len ||
       (d->frame_len > 0 &&
        (d->frame < base || d->frame > base + len - d->frame_len))) {
-    weft_log(WEFT_LOG_ERROR, "weft_embed: codec \"%s\" returned a frame "
-             "outside its input", em->l->codec->name);
+    weft_log(WEFT_LOG_ERROR,
+             "weft_embed: codec \"%s\" returned a frame "
+             "outside its input",
+             em->l->codec->name);
     return WEFT_EPLUGIN;
   }
   em->frame.len = 0;
@@ -867,7 +870,9 @@ int weft_embed_post(weft_embed_t *em, void *msg, void (*free_msg)(void *)) {
   return r;
 }
 
-int weft_embed_run(weft_embed_t *em) { return weft__embed_pump(em); }
+int weft_embed_run(weft_embed_t *em) {
+  return weft__embed_pump(em);
+}
 
 int weft_embed_closed(weft_embed_t *em, int *reason, const char **detail) {
   weft__embed_pump(em);

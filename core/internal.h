@@ -301,8 +301,8 @@ int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
  * reports options nobody asked for.  Logs each problem once (first) with
  * file:line; returns their number.
  */
-int weft__lsn_create(const weft__listener_t *l,
-                     const weft__plugin_spec_t *spec, const weft__plugin_t *p,
+int weft__lsn_create(const weft__listener_t *l, const weft__plugin_spec_t *spec,
+                     const weft__plugin_t *p,
                      int (*create)(weft_opts_t *, void **), void **state,
                      int *made, int first);
 /* Binds every worker's socket; prev holds the same address (a reload). */

@@ -35,8 +35,8 @@ static int weft__lsn_opts_errors(weft_opts_t *o, size_t from) {
  * reports options nobody asked for; every error is logged once, with
  * file:line.  Returns the number of problems.
  */
-int weft__lsn_create(const weft__listener_t *l,
-                     const weft__plugin_spec_t *spec, const weft__plugin_t *p,
+int weft__lsn_create(const weft__listener_t *l, const weft__plugin_spec_t *spec,
+                     const weft__plugin_t *p,
                      int (*create)(weft_opts_t *, void **), void **state,
                      int *made, int first) {
   size_t before = weft__opts_nerrors(spec->opts);

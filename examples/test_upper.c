@@ -16,9 +16,9 @@
  */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <dirent.h>
-#include <fcntl.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,8 +84,8 @@ static int socket_fds(char *names, size_t size) {
     if (strncmp(target, "socket:", 7) != 0)
       continue;
     n++;
-    used += (size_t)snprintf(names + used, used < size ? size - used : 0,
-                             "%s ", target);
+    used += (size_t)snprintf(names + used, used < size ? size - used : 0, "%s ",
+                             target);
   }
   closedir(d);
   return n;

@@ -114,10 +114,17 @@ static const weft_handler_vtable_t rec_vtable = {
     .on_error = rec_error,
 };
 
+/* A descriptor as WEFT_HANDLER_PLUGIN makes one, but not exported. */
 static const weft_plugin_t rec_plugin = {
-    WEFT_PLUGIN_MAGIC, WEFT_ABI_MAJOR, WEFT_ABI_MINOR,
-    (uint32_t)sizeof(weft_plugin_t), WEFT_PLUGIN_HANDLER, "rec", "1.0",
-    &rec_vtable, {0, 0, 0, 0}};
+    .magic = WEFT_PLUGIN_MAGIC,
+    .abi_major = WEFT_ABI_MAJOR,
+    .abi_minor = WEFT_ABI_MINOR,
+    .struct_size = (uint32_t)sizeof(weft_plugin_t),
+    .kind = WEFT_PLUGIN_HANDLER,
+    .name = "rec",
+    .version = "1.0",
+    .vtable = &rec_vtable,
+};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -345,7 +352,8 @@ static void test_handler_refuses_frame(void **state) {
 }
 
 static void test_skip_reports_error(void **state) {
-  weft_embed_t *e = open_line("max_length = 4; on_overflow = \"discard\";", NULL);
+  weft_embed_t *e =
+      open_line("max_length = 4; on_overflow = \"discard\";", NULL);
 
   (void)state;
   feed_str(e, "abcdefgh\nok\n");
@@ -679,8 +687,7 @@ static void test_run_bounded(void **state) {
 
   (void)state;
   rec.echoing = 1;
-  assert_int_equal(weft_post(weft_conn_ref(weft_embed_conn(e)), "again",
-                             NULL),
+  assert_int_equal(weft_post(weft_conn_ref(weft_embed_conn(e)), "again", NULL),
                    0);
   assert_int_equal(weft_embed_run(e), 1);
   n = rec.messages;
@@ -721,9 +728,9 @@ static void test_on_open_refuses(void **state) {
   (void)state;
   memset(&rec, 0, sizeof(rec));
   rec.refuse_open = 1;
-  assert_int_equal(weft_embed_new(&e, weft_embed_builtin("line"), NULL,
-                                  &rec_plugin, NULL),
-                   0);
+  assert_int_equal(
+      weft_embed_new(&e, weft_embed_builtin("line"), NULL, &rec_plugin, NULL),
+      0);
   assert_int_equal(rec.opens, 1);
   expect_closed(e, 2, WEFT_EHANDLER, "refused by the handler");
   assert_int_equal(weft_embed_feed(e, "x\n", 2), WEFT_ECLOSED);
@@ -760,17 +767,16 @@ static void test_refusals(void **state) {
   /* Options: unknown, out of range, not libconfig, naming the plugin. */
   assert_int_equal(weft_embed_new(&e, line, "bogus = 1;", &rec_plugin, NULL),
                    WEFT_ECONFIG);
-  assert_int_equal(weft_embed_new(&e, line, "max_length = 0;", &rec_plugin,
-                                  NULL),
-                   WEFT_ECONFIG);
-  assert_int_equal(weft_embed_new(&e, line, "max_length = ", &rec_plugin,
-                                  NULL),
+  assert_int_equal(
+      weft_embed_new(&e, line, "max_length = 0;", &rec_plugin, NULL),
+      WEFT_ECONFIG);
+  assert_int_equal(weft_embed_new(&e, line, "max_length = ", &rec_plugin, NULL),
                    WEFT_ECONFIG);
   assert_int_equal(weft_embed_new(&e, line, "}; x = {", &rec_plugin, NULL),
                    WEFT_ECONFIG);
-  assert_int_equal(weft_embed_new(&e, line, "name = \"raw\";", &rec_plugin,
-                                  NULL),
-                   WEFT_ECONFIG);
+  assert_int_equal(
+      weft_embed_new(&e, line, "name = \"raw\";", &rec_plugin, NULL),
+      WEFT_ECONFIG);
   assert_int_equal(weft_embed_new(&e, line, NULL, &rec_plugin, "x = 1;"),
                    WEFT_ECONFIG);
   assert_null(e);
@@ -778,8 +784,7 @@ static void test_refusals(void **state) {
                    WEFT_EINVAL);
   /* Settings: weft.conf's checks; a refusal changes nothing. */
   e = open_line(NULL, "high_watermark = 100; low_watermark = 10;");
-  assert_int_equal(weft_embed_settings(e, "high_watermark = 0;"),
-                   WEFT_ECONFIG);
+  assert_int_equal(weft_embed_settings(e, "high_watermark = 0;"), WEFT_ECONFIG);
   assert_int_equal(weft_embed_settings(e, "high_watermark = 10;"),
                    WEFT_ECONFIG); /* the default low_watermark is above */
   assert_int_equal(weft_embed_settings(e, "idle_timeout = \"soon\";"),
@@ -804,9 +809,9 @@ static void test_named(void **state) {
   size_t n;
 
   (void)state;
-  assert_int_equal(weft_embed_new_named(&e, "length", "length_size = 2;",
-                                        "echo", NULL, ""),
-                   0);
+  assert_int_equal(
+      weft_embed_new_named(&e, "length", "length_size = 2;", "echo", NULL, ""),
+      0);
   assert_int_equal(weft_embed_feed(e, "\0\3abc\0\0", 7), 0);
   n = weft_embed_output(e, &out);
   assert_int_equal(n, 7);
@@ -816,8 +821,7 @@ static void test_named(void **state) {
   weft_embed_free(e);
   /* A plugin file found in the plugin path (WEFT_PLUGIN_PATH when NULL). */
   assert_int_equal(setenv("WEFT_PLUGIN_PATH", TEST_PLUGINS, 1), 0);
-  assert_int_equal(weft_embed_new_named(&e, "tcodec", NULL, "echo", NULL,
-                                        NULL),
+  assert_int_equal(weft_embed_new_named(&e, "tcodec", NULL, "echo", NULL, NULL),
                    0);
   assert_int_equal(weft_embed_feed_frame(e, "x", 1), 0);
   expect_frame(e, "x");
@@ -827,8 +831,7 @@ static void test_named(void **state) {
                    0);
   weft_embed_free(e);
   e = (weft_embed_t *)&e;
-  assert_int_equal(weft_embed_new_named(&e, "nosuch", NULL, "echo", NULL,
-                                        NULL),
+  assert_int_equal(weft_embed_new_named(&e, "nosuch", NULL, "echo", NULL, NULL),
                    WEFT_EPLUGIN);
   assert_null(e);
   assert_int_equal(weft_embed_new_named(&e, "echo", NULL, "echo", NULL, NULL),

@@ -105,8 +105,7 @@ static void test_echo_every_codec(void **state) {
       if ((frames[k].len == 0 && !cc->empty_ok) ||
           (memchr(frames[k].f, '\n', frames[k].len) && !cc->binary_ok))
         continue;
-      assert_int_equal(weft_embed_feed_frame(a, frames[k].f, frames[k].len),
-                       0);
+      assert_int_equal(weft_embed_feed_frame(a, frames[k].f, frames[k].len), 0);
       expect_frame_n(a, frames[k].f, frames[k].len);
       expect_no_frame(a);
     }

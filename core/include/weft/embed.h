@@ -50,8 +50,7 @@ typedef enum {
  * The descriptors, and the code they point to, must stay loaded until
  * weft_embed_free().
  */
-WEFT_EXTERN int weft_embed_new(weft_embed_t **embed,
-                               const weft_plugin_t *codec,
+WEFT_EXTERN int weft_embed_new(weft_embed_t **embed, const weft_plugin_t *codec,
                                const char *codec_opts,
                                const weft_plugin_t *handler,
                                const char *handler_opts);
@@ -124,13 +123,11 @@ WEFT_EXTERN int weft_embed_reset(weft_embed_t *embed);
  * (if data is not NULL) points at it, valid until the next weft_embed call.
  * Returns its length.
  */
-WEFT_EXTERN size_t weft_embed_output(weft_embed_t *embed,
-                                     const uint8_t **data);
+WEFT_EXTERN size_t weft_embed_output(weft_embed_t *embed, const uint8_t **data);
 
 /* Copies up to len bytes of that output into buf (buf NULL: drops them)
  * and removes them.  Returns how many. */
-WEFT_EXTERN size_t weft_embed_take(weft_embed_t *embed, void *buf,
-                                   size_t len);
+WEFT_EXTERN size_t weft_embed_take(weft_embed_t *embed, void *buf, size_t len);
 
 /*
  * Decodes the next frame of that output with the codec, as the peer would,
