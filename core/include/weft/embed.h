@@ -60,6 +60,8 @@ WEFT_EXTERN int weft_embed_new(weft_embed_t **embed, const weft_plugin_t *codec,
  * plugin_path, then among the built-ins, then in the install directory; a
  * name with a '/' is a plugin file.  plugin_path is a ':'-separated list
  * of directories; NULL takes the environment variable WEFT_PLUGIN_PATH.
+ * Plugins are loaded with libltdl: not while another thread loads any
+ * (another weft_embed_new_named(), an engine starting or reloading).
  */
 WEFT_EXTERN int weft_embed_new_named(weft_embed_t **embed, const char *codec,
                                      const char *codec_opts,
