@@ -103,7 +103,7 @@ int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
       total += p->len;
     }
   }
-  if (n > 0) {
+  if (n > 0 && s != NULL) {
     k = uv_try_write(s, iov, (unsigned)n);
     if (k >= 0)
       *written = (size_t)k;

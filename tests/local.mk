@@ -10,3 +10,4 @@ include tests/proxy.mk
 include tests/check.mk
 EXTRA_DIST += tests/lib.sh
 include tests/client.mk
+include tests/embed.mk
