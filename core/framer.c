@@ -21,6 +21,7 @@
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
                        void *state, void *conn_state, weft_conn_t *conn) {
   memset(f, 0, sizeof(*f));
+  f->room = SIZE_MAX;
   f->ctx.vt = vt;
   f->ctx.state = state;
   f->ctx.conn_state = conn_state;
@@ -103,17 +104,50 @@ static int weft__framer_frame_ok(const weft_decode_t *d, const uint8_t *in,
   return d->frame >= in && d->frame <= in + len - d->frame_len;
 }
 
-/* Decodes frames from in[0..len); *used says how many bytes were consumed. */
+/*
+ * Decodes frames from in[0..len); *used says how many bytes were consumed.
+ * At a frame's start, a codec with decode_many() takes as many whole frames
+ * as it can in one call; decode() takes what it leaves (an unfinished
+ * frame, a skip, an error, or the frame past the batch's room).
+ */
 static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
                             weft__frame_cb cb, void *arg, size_t *used) {
   const weft_codec_vtable_t *vt = f->ctx.vt;
+  weft_frame_t batch[WEFT__FRAMER_BATCH];
   weft_decode_t d;
-  size_t off = 0;
+  size_t off = 0, lim, took, n;
   int rc = 0;
 
   while (off < len) {
-    memset(&d, 0, sizeof(d));
-    d.scanned = f->scanned;
+    if (f->many != NULL && f->scanned == 0 && vt->decode_many != NULL) {
+      lim = len - off < f->room ? len - off : f->room;
+      took = 0;
+      n = lim > 0 ? vt->decode_many(&f->ctx, in + off, lim, batch,
+                                    WEFT__FRAMER_BATCH, &took)
+                  : 0;
+      if (n > 0) {
+        /* What the framer's own bookkeeping rests on is checked; the
+         * slices are not, one by one, on this path (codec.h). */
+        if (n > WEFT__FRAMER_BATCH || took == 0 || took > lim) {
+          rc = weft__framer_fail(f, WEFT_EPLUGIN,
+                                 "codec returned frames outside its input", 0);
+          goto out;
+        }
+        f->need = 0;
+        off += took;
+        f->offset += took;
+        f->frames += (uint32_t)n;
+        if (f->many(arg, batch, n) != 0) {
+          rc = 1;
+          goto out;
+        }
+        /* A full batch may have more behind it; otherwise decode() says
+         * what stopped it. */
+        if (n == WEFT__FRAMER_BATCH || off == len)
+          continue;
+      }
+    }
+    d = (weft_decode_t){.scanned = f->scanned};
     switch (vt->decode(&f->ctx, in + off, len - off, &d)) {
     case WEFT_DECODE_FRAME:
       if (!weft__framer_frame_ok(&d, in + off, len - off)) {

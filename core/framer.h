@@ -28,6 +28,17 @@ struct weft_codec_ctx {
  */
 typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
 
+/*
+ * Called with frames a codec's decode_many() (ABI 1.2) found together,
+ * n >= 1, in stream order.  Returns as weft__frame_cb; stopping keeps the
+ * input after the last of them.
+ */
+typedef int (*weft__frames_cb)(void *arg, const weft_frame_t *frames,
+                               size_t n);
+
+/* The most frames one decode_many() call is asked for. */
+#define WEFT__FRAMER_BATCH 64
+
 typedef struct weft__framer {
   weft_codec_ctx_t ctx;
   weft__buf_t tail;   /* undecoded bytes kept between reads */
@@ -40,6 +51,14 @@ typedef struct weft__framer {
   uint32_t discarded; /* frames the codec skipped with an error */
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */
+  /*
+   * Batches: with a codec that has decode_many and `many` set, frames
+   * found together go to many() instead of the per-frame callback.  One
+   * batch covers at most `room` input bytes (SIZE_MAX after init); the
+   * owner keeps it up to date, e.g. from its output watermark.
+   */
+  weft__frames_cb many;
+  size_t room;
 } weft__framer_t;
 
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,

@@ -47,7 +47,7 @@ stop_clean() {
 
 # --- options
 $WEFTD --version > "$tmp/out" 2>&1 || fail "--version exits non-zero"
-expect_in "$tmp/out" "plugin ABI 1.1" "--version names the ABI"
+expect_in "$tmp/out" "plugin ABI 1.2" "--version names the ABI"
 $WEFTD --help > "$tmp/out" 2>&1 || fail "--help exits non-zero"
 expect_in "$tmp/out" "--list-plugins" "--help lists the options"
 $WEFTD --no-such-option > "$tmp/out" 2>&1; rc=$?
@@ -55,8 +55,8 @@ $WEFTD --no-such-option > "$tmp/out" 2>&1; rc=$?
 
 # --- built-ins need nothing installed
 $WEFTD --list-plugins > "$tmp/out" 2>&1 || fail "--list-plugins failed"
-for p in "line       codec    ABI 1.1" "length     codec    ABI 1.1" \
-         "echo       handler  ABI 1.1" "stats      handler  ABI 1.1"; do
+for p in "line       codec    ABI 1.2" "length     codec    ABI 1.2" \
+         "echo       handler  ABI 1.2" "stats      handler  ABI 1.2"; do
   expect_in "$tmp/out" "$p" "--list-plugins shows $p"
 done
 $WEFTD --check > "$tmp/out" 2>&1 || fail "--check of the embedded default failed"
