@@ -381,7 +381,8 @@ static size_t line_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
   const line_state_t *s = weft_codec_state(ctx);
   const uint8_t *p = in, *end = in + len, *hit;
   weft_frame_t *f = frames, *fend = frames + max;
-  size_t win, q;
+  const size_t max_length = s->max_length;
+  size_t q;
 
 #ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
@@ -392,13 +393,15 @@ static size_t line_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
     }
   }
 #endif
-  /* A delimiter may start at index max_length at most. */
-  win = s->max_length + 1;
+  /*
+   * A delimiter may start at index max_length at most.  memchr looks past
+   * that (to the end of the read at most, once per call), which costs less
+   * than bounding each search; a line found too long is left to decode().
+   */
   if (s->dlen == 1 && !s->strip_cr) {
-    while (f < fend && p < end) {
-      hit = memchr(p, s->delim[0], (size_t)(end - p) < win ? (size_t)(end - p)
-                                                             : win);
-      if (hit == NULL)
+    while (f < fend) {
+      hit = memchr(p, s->delim[0], (size_t)(end - p));
+      if (hit == NULL || (size_t)(hit - p) > max_length)
         break;
       f->data = p;
       f->len = (size_t)(hit - p);
@@ -406,9 +409,9 @@ static size_t line_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
       p = hit + 1;
     }
   } else if (s->dlen == 1) {
-    while (f < fend && p < end) {
-      hit = memchr(p, '\n', (size_t)(end - p) < win ? (size_t)(end - p) : win);
-      if (hit == NULL)
+    while (f < fend) {
+      hit = memchr(p, '\n', (size_t)(end - p));
+      if (hit == NULL || (size_t)(hit - p) > max_length)
         break;
       f->data = p;
       f->len = (size_t)(hit - p) - (hit > p && hit[-1] == '\r');
@@ -513,21 +516,15 @@ static inline int line_scan_found(const line_scan_t *k) {
 
 /* Copies src[0..len) to dst, checking every byte. */
 static LINE_INLINE void line_copy_check(line_scan_t *k, uint8_t *dst,
-                                   const uint8_t *src, size_t len) {
+                                        const uint8_t *src, size_t len) {
   uint64_t w0, w1;
-  size_t i = 0;
+  size_t i;
 
   if (len >= 16) {
-    for (; len - i >= 64; i += 64) {
+    for (i = 0; i + 16 < len; i += 16)
       line_copy16(k, dst + i, src + i);
-      line_copy16(k, dst + i + 16, src + i + 16);
-      line_copy16(k, dst + i + 32, src + i + 32);
-      line_copy16(k, dst + i + 48, src + i + 48);
-    }
-    for (; len - i >= 16; i += 16)
-      line_copy16(k, dst + i, src + i);
-    if (i < len) /* the last 16 bytes, overlapping what was done */
-      line_copy16(k, dst + len - 16, src + len - 16);
+    /* The last 16 bytes, overlapping what was done. */
+    line_copy16(k, dst + len - 16, src + len - 16);
   } else if (len >= 8) {
     memcpy(&w0, src, 8);
     memcpy(&w1, src + len - 8, 8);
@@ -535,7 +532,7 @@ static LINE_INLINE void line_copy_check(line_scan_t *k, uint8_t *dst,
     memcpy(dst + len - 8, &w1, 8);
     k->hits |= line_word_has(w0, k->bc) | line_word_has(w1, k->bc);
   } else {
-    for (; i < len; i++) {
+    for (i = 0; i < len; i++) {
       dst[i] = src[i];
       k->hits |= (uint64_t)(src[i] == (uint8_t)k->bc);
     }
@@ -600,7 +597,9 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 static int line_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
                             size_t n, weft_out_t *out) {
   const line_state_t *s = weft_codec_state(ctx);
-  const size_t max_length = s->max_length;
+  /* Frames below this go in the batch: short, and not over the limit. */
+  const size_t small = s->max_length < LINE_APART ? s->max_length + 1
+                                                   : LINE_APART;
   const uint8_t d = s->delim[0];
   const int strip_cr = s->strip_cr;
   size_t i = 0, j, total, len;
@@ -618,7 +617,7 @@ static int line_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
   line_scan_init(&k, d);
   while (i < n) {
     total = 0;
-    for (j = i; j < n && frames[j].len < LINE_APART; j++)
+    for (j = i; j < n && frames[j].len < small; j++)
       total += frames[j].len + 1;
     if (j > i) {
       p = weft_out_reserve(out, total);
@@ -627,8 +626,6 @@ static int line_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
       for (; i < j; i++) {
         src = frames[i].data;
         len = frames[i].len;
-        if (len > max_length)
-          return WEFT_EMSGSIZE;
         /* A trailing "\r" would be stripped by the peer's decoder. */
         if (strip_cr && len > 0 && src[len - 1] == '\r')
           return WEFT_EINVAL;

@@ -168,11 +168,22 @@ static void weft__conn_stop_reading(weft_conn_t *c) {
 }
 
 /*
+ * What a connection's framer hands frames to (weft__sink_t, on the stack
+ * of the call that decodes): the connection, and in k.room the input
+ * bytes its next batch may cover.
+ */
+typedef struct weft__conn_sink {
+  weft__sink_t k;
+  weft_conn_t *c;
+} weft__conn_sink_t;
+
+/*
  * After frames were handled: stop decoding if the connection is closing or
  * its output passed the high watermark (backpressure: stop reading until
  * the peer drains us), else give the next batch the room left under it.
  */
-static int weft__conn_frames_done(weft_conn_t *c) {
+static int weft__conn_frames_done(weft__conn_sink_t *s) {
+  weft_conn_t *c = s->c;
   size_t q, high;
 
   if (c->flags & WEFT__C_CLOSING)
@@ -185,7 +196,7 @@ static int weft__conn_frames_done(weft_conn_t *c) {
     weft__conn_stop_reading(c);
     return 1;
   }
-  c->fr.room = high - q;
+  s->k.room = high - q;
   return 0;
 }
 
@@ -205,7 +216,8 @@ static int weft__conn_on_skip(weft_conn_t *c, int err) {
 }
 
 static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
-  weft_conn_t *c = arg;
+  weft__conn_sink_t *s = arg;
+  weft_conn_t *c = s->c;
   int r;
 
   /* The codec may have closed the connection while decoding this frame. */
@@ -220,13 +232,14 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
                      "the handler refused a frame", 0);
     return 1;
   }
-  return weft__conn_frames_done(c);
+  return weft__conn_frames_done(s);
 }
 
 /* A batch from the codec's decode_many, to the handler's on_frames. */
 static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
                                 size_t n) {
-  weft_conn_t *c = arg;
+  weft__conn_sink_t *s = arg;
+  weft_conn_t *c = s->c;
   int r;
 
   if (c->flags & WEFT__C_CLOSING)
@@ -238,16 +251,19 @@ static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
                      "the handler refused a frame", 0);
     return 1;
   }
-  return weft__conn_frames_done(c);
+  return weft__conn_frames_done(s);
 }
 
 /* Before decoding: batches when the handler takes them, bounded by the
  * room under the high watermark. */
-static inline void weft__conn_batch_prep(weft_conn_t *c) {
+static inline void weft__conn_sink(weft__conn_sink_t *s, weft_conn_t *c) {
   size_t q = weft__conn_queued(c), high = c->wl->l->conf->high_watermark;
 
-  c->fr.many = c->wl->hvt->on_frames != NULL ? weft__conn_on_frames : NULL;
-  c->fr.room = q < high ? high - q : 0;
+  s->k.one = weft__conn_on_frame;
+  s->k.many = c->wl->hvt->on_frames != NULL ? weft__conn_on_frames : NULL;
+  s->k.arg = s;
+  s->k.room = q < high ? high - q : 0;
+  s->c = c;
 }
 
 /* A codec error: only this connection pays, with the reason logged. */
@@ -263,7 +279,11 @@ static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
 
 /* The peer half-closed: what is left is either a last frame or truncated. */
 static void weft__conn_finish_input(weft_conn_t *c) {
-  int rc = weft__framer_eof(&c->fr, weft__conn_on_frame, c);
+  weft__conn_sink_t s;
+  int rc;
+
+  weft__conn_sink(&s, c);
+  rc = weft__framer_eof_to(&c->fr, &s.k);
 
   if (rc < 0)
     weft__conn_decode_failed(c, rc);
@@ -285,13 +305,14 @@ static inline void weft__conn_track_frame(weft_conn_t *c,
 
 void weft__conn_resume(weft_conn_t *c) {
   uint32_t frames = c->fr.frames;
+  weft__conn_sink_t s;
   int rc;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
     return;
   c->flags &= ~(unsigned)WEFT__C_PAUSED;
-  weft__conn_batch_prep(c);
-  rc = weft__framer_resume(&c->fr, weft__conn_on_frame, c);
+  weft__conn_sink(&s, c);
+  rc = weft__framer_resume_to(&c->fr, &s.k);
   if (rc < 0) {
     weft__conn_decode_failed(c, rc);
     return;
@@ -311,8 +332,9 @@ void weft__conn_resume(weft_conn_t *c) {
   }
 }
 
-void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  weft_conn_t *c = s->data;
+void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  weft_conn_t *c = stream->data;
+  weft__conn_sink_t s;
   uint32_t frames;
   int rc;
 
@@ -326,9 +348,9 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     w->zc_conn = c;
     w->zc_lo = w->scratch;
     w->zc_hi = w->scratch + WEFT__SCRATCH_SIZE;
-    weft__conn_batch_prep(c);
-    rc = weft__framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
-                           weft__conn_on_frame, c);
+    weft__conn_sink(&s, c);
+    rc = weft__framer_feed_to(&c->fr, (const uint8_t *)buf->base,
+                              (size_t)nread, &s.k);
     /* No new references from here; those made stay valid until the flush
      * below, as nothing reads into the scratch before it.  Output queued
      * from now on (a resumed connection, a codec's last words) lists the

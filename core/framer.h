@@ -51,15 +51,22 @@ typedef struct weft__framer {
   uint32_t discarded; /* frames the codec skipped with an error */
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */
-  /*
-   * Batches: with a codec that has decode_many and `many` set, frames
-   * found together go to many() instead of the per-frame callback.  One
-   * batch covers at most `room` input bytes (SIZE_MAX after init); the
-   * owner keeps it up to date, e.g. from its output watermark.
-   */
-  weft__frames_cb many;
-  size_t room;
 } weft__framer_t;
+
+/*
+ * Where decoded frames go, for one feed, resume or eof call: one() gets
+ * each frame decode() or decode_eof() found, and reported skips; many(),
+ * when set and the codec has decode_many, the frames found together.  One
+ * batch covers at most `room` input bytes; the callbacks may change it
+ * (a connection gives it the room left under its high watermark).  It
+ * lives on the caller's stack: an idle connection pays nothing for it.
+ */
+typedef struct weft__sink {
+  weft__frame_cb one;
+  weft__frames_cb many;
+  void *arg; /* passed to both */
+  size_t room;
+} weft__sink_t;
 
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
                        void *state, void *conn_state, weft_conn_t *conn);
@@ -81,17 +88,23 @@ size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
  * when the codec reported an error (f->error, f->reason, f->error_offset
  * say what and where); after an error the framer delivers nothing more.
  */
-int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
-                      weft__frame_cb cb, void *arg);
+int weft__framer_feed_to(weft__framer_t *f, const uint8_t *data, size_t len,
+                         weft__sink_t *k);
 
 /* Decodes what feed() kept after a callback stopped it.  Same returns. */
-int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
+int weft__framer_resume_to(weft__framer_t *f, weft__sink_t *k);
 
 /*
  * The stream ended.  Offers a leftover tail to decode_eof (or reports
  * WEFT_ETRUNC when the codec has none).  Returns 0 when nothing was left,
  * 1 if a callback stopped, or the error code.
  */
+int weft__framer_eof_to(weft__framer_t *f, weft__sink_t *k);
+
+/* The same, one frame at a time to cb(arg, ...). */
+int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
+                      weft__frame_cb cb, void *arg);
+int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
 int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg);
 
 /* Bytes held in the tail. */
