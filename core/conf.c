@@ -58,6 +58,42 @@ static int weft__line(const config_setting_t *s) {
   return (int)config_setting_source_line(s);
 }
 
+/* The settings each level knows: keep in step with the parsers below. */
+static const char *const weft__top_keys[] = {"workers",        "plugin_path",
+                                             "shutdown_grace", "mailbox_size",
+                                             "log_level",      "listeners"};
+static const char *const weft__listener_keys[] = {"name",
+                                                  "bind",
+                                                  "codec",
+                                                  "handler",
+                                                  "backlog",
+                                                  "high_watermark",
+                                                  "low_watermark",
+                                                  "max_connections",
+                                                  "max_connections_per_ip",
+                                                  "idle_timeout",
+                                                  "frame_timeout",
+                                                  "write_timeout"};
+#define WEFT__NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* An unknown key: a near one is suggested, or else all are listed. */
+static void weft__cfg_unknown(weft__cfg_parse_t *p, const config_setting_t *s,
+                              const char *what, const char *const *keys,
+                              size_t nkeys) {
+  const char *key = config_setting_name(s), *near;
+  char known[512];
+
+  near = weft__closest(key, keys, nkeys);
+  if (near != NULL) {
+    weft__cfg_err(p, weft__line(s), "unknown %s \"%s\"; did you mean \"%s\"?",
+                  what, key, near);
+    return;
+  }
+  weft__names_join(known, sizeof(known), keys, nkeys, " or ");
+  weft__cfg_err(p, weft__line(s), "unknown %s \"%s\"; use %s", what, key,
+                known);
+}
+
 /* Integer settings: reject floats, strings and out-of-range values. */
 static int weft__cfg_int(weft__cfg_parse_t *p, const config_setting_t *s,
                          const char *what, int64_t min, int64_t max,
@@ -224,7 +260,7 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
                              const char *kind, weft__plugin_spec_t *spec) {
   const char *s;
   config_setting_t *m;
-  int i, n, line;
+  int i, n, line, named = 0;
   const char *key;
 
   spec->line = weft__line(g);
@@ -238,6 +274,7 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
     m = config_setting_get_elem(g, (unsigned)i);
     key = config_setting_name(m);
     if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0) {
+      named = 1;
       s = weft__cfg_str(p, m, key);
       if (s == NULL)
         continue;
@@ -248,10 +285,11 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
     }
   }
   if (spec->name == NULL && spec->path == NULL) {
-    weft__cfg_err(p, spec->line,
-                  "%s needs name = \"...\" (a plugin by name) or plugin = "
-                  "\"path.so\"",
-                  kind);
+    if (!named) /* else its wrong type was reported */
+      weft__cfg_err(p, spec->line,
+                    "%s needs name = \"...\" (a plugin by name) or plugin = "
+                    "\"path.so\"",
+                    kind);
     return;
   }
   if (spec->name != NULL && spec->path != NULL) {
@@ -273,25 +311,29 @@ static void weft__cfg_plugin(weft__cfg_parse_t *p, const config_setting_t *g,
     line = weft__line(m);
     if (strcmp(key, "name") == 0 || strcmp(key, "plugin") == 0)
       continue;
-    switch (config_setting_type(m)) {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-      weft__opts_add_int(spec->opts, key, config_setting_get_int64(m), line);
-      break;
-    case CONFIG_TYPE_FLOAT:
-      weft__opts_add_float(spec->opts, key, config_setting_get_float(m), line);
-      break;
-    case CONFIG_TYPE_BOOL:
-      weft__opts_add_bool(spec->opts, key, config_setting_get_bool(m), line);
-      break;
-    case CONFIG_TYPE_STRING:
-      weft__opts_add_str(spec->opts, key, config_setting_get_string(m), line);
-      break;
-    default:
+    if (weft__opts_add_setting(spec->opts, m, line) == WEFT_EINVAL)
       weft__cfg_err(p, line,
                     "%s option \"%s\" must be a number, a boolean or a string",
                     kind, key);
-    }
+  }
+}
+
+int weft__opts_add_setting(weft_opts_t *o, const struct config_setting_t *m,
+                           int line) {
+  const char *key = config_setting_name(m);
+
+  switch (config_setting_type(m)) {
+  case CONFIG_TYPE_INT:
+  case CONFIG_TYPE_INT64:
+    return weft__opts_add_int(o, key, config_setting_get_int64(m), line);
+  case CONFIG_TYPE_FLOAT:
+    return weft__opts_add_float(o, key, config_setting_get_float(m), line);
+  case CONFIG_TYPE_BOOL:
+    return weft__opts_add_bool(o, key, config_setting_get_bool(m), line);
+  case CONFIG_TYPE_STRING:
+    return weft__opts_add_str(o, key, config_setting_get_string(m), line);
+  default:
+    return WEFT_EINVAL;
   }
 }
 
@@ -308,7 +350,7 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
                                weft__listener_conf_t *l) {
   config_setting_t *m;
   const char *key, *s;
-  int i, n, have_codec = 0, have_handler = 0;
+  int i, n, have_codec = 0, have_handler = 0, have_bind = 0, wm_line = 0;
   int64_t v;
 
   l->line = weft__line(g);
@@ -327,6 +369,7 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
     m = config_setting_get_elem(g, (unsigned)i);
     key = config_setting_name(m);
     if (strcmp(key, "name") == 0) {
+      l->name_line = weft__line(m);
       if ((s = weft__cfg_str(p, m, "name")) == NULL)
         continue;
       if (!weft__name_ok(s))
@@ -337,6 +380,8 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
       else
         l->name = strdup(s);
     } else if (strcmp(key, "bind") == 0) {
+      have_bind = 1;
+      l->bind_line = weft__line(m);
       if ((s = weft__cfg_str(p, m, "bind")) == NULL)
         continue;
       l->bind = strdup(s);
@@ -355,9 +400,11 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
       if (weft__cfg_int(p, m, "backlog", 1, 65535, &v) == 0)
         l->backlog = (int)v;
     } else if (strcmp(key, "high_watermark") == 0) {
+      wm_line = weft__line(m);
       weft__cfg_size(p, m, "high_watermark", 1, (uint64_t)1 << 32,
                      &l->high_watermark);
     } else if (strcmp(key, "low_watermark") == 0) {
+      wm_line = weft__line(m);
       weft__cfg_size(p, m, "low_watermark", 0, (uint64_t)1 << 32,
                      &l->low_watermark);
     } else if (strcmp(key, "max_connections") == 0) {
@@ -375,12 +422,14 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
       weft__cfg_duration(p, m, "write_timeout", 0, WEFT__MAX_TIMEOUT_MS,
                          &l->write_timeout_ms);
     } else {
-      weft__cfg_err(p, weft__line(m), "unknown listener setting \"%s\"", key);
+      weft__cfg_unknown(p, m, "listener setting", weft__listener_keys,
+                        WEFT__NKEYS(weft__listener_keys));
     }
   }
-  if (l->name == NULL && !config_setting_get_member(g, "name"))
+  /* A key of the wrong type was reported already: not again as missing. */
+  if (l->name_line == 0)
     weft__cfg_err(p, l->line, "listener needs name = \"...\"");
-  if (l->bind == NULL)
+  if (!have_bind)
     weft__cfg_err(p, l->line, "listener %s%s%sneeds bind = \"IP:PORT\"",
                   l->name ? "\"" : "", l->name ? l->name : "",
                   l->name ? "\" " : "");
@@ -389,9 +438,9 @@ static void weft__cfg_listener(weft__cfg_parse_t *p, const config_setting_t *g,
   if (!have_handler)
     weft__cfg_err(p, l->line, "listener needs handler = { name = \"...\"; }");
   if (l->low_watermark >= l->high_watermark)
-    weft__cfg_err(p, l->line,
+    weft__cfg_err(p, wm_line ? wm_line : l->line,
                   "low_watermark (%" PRIu64 ") must be below high_watermark "
-                  "(%" PRIu64 ")",
+                  "(%" PRIu64 "); lower the one or raise the other",
                   l->low_watermark, l->high_watermark);
 }
 
@@ -466,7 +515,8 @@ static weft__config_t *weft__config_build(config_t *cfg, weft__cfg_parse_t *p) {
       if (k == 0)
         weft__cfg_err(p, weft__line(m), "listeners is empty");
     } else {
-      weft__cfg_err(p, weft__line(m), "unknown setting \"%s\"", key);
+      weft__cfg_unknown(p, m, "setting", weft__top_keys,
+                        WEFT__NKEYS(weft__top_keys));
     }
   }
   if (!seen_listeners)
@@ -476,13 +526,18 @@ static weft__config_t *weft__config_build(config_t *cfg, weft__cfg_parse_t *p) {
     for (j = 0; j < i; j++) {
       weft__listener_conf_t *a = &c->listeners[i], *b = &c->listeners[j];
       if (a->name && b->name && strcmp(a->name, b->name) == 0)
-        weft__cfg_err(p, a->line, "listener name \"%s\" is already used at line %d",
-                      a->name, b->line);
+        weft__cfg_err(p, a->name_line,
+                      "listener name \"%s\" is already used at line %d; "
+                      "give each listener a name of its own",
+                      a->name, b->name_line);
+      /* Port 0 is a new port for each listener: never a clash. */
       if (a->bind && b->bind && strcmp(a->bind, b->bind) == 0 &&
-          !(a->addr.family != AF_UNIX &&
+          !(a->addr.family != AF_UNIX && strlen(a->bind) >= 2 &&
             strcmp(a->bind + strlen(a->bind) - 2, ":0") == 0))
-        weft__cfg_err(p, a->line, "bind = \"%s\" is already used at line %d",
-                      a->bind, b->line);
+        weft__cfg_err(p, a->bind_line,
+                      "bind = \"%s\" is already used at line %d; give each "
+                      "listener an address of its own (or port 0)",
+                      a->bind, b->bind_line);
     }
   return c;
 }
@@ -495,8 +550,10 @@ static weft__config_t *weft__config_read(config_t *cfg, int ok,
   if (!ok) {
     if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
       weft_log(WEFT_LOG_ERROR, "%s: cannot read: %s", origin, strerror(errno));
-    else
-      weft_log(WEFT_LOG_ERROR, "%s:%d: %s",
+    else /* libconfig stops at the first: the rest is not read at all */
+      weft_log(WEFT_LOG_ERROR,
+               "%s:%d: %s; fix it and check again (reading stops at the "
+               "first syntax error)",
                config_error_file(cfg) ? config_error_file(cfg) : origin,
                config_error_line(cfg), config_error_text(cfg));
     p.nerrors++;

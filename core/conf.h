@@ -36,7 +36,9 @@ typedef struct weft__listener_conf {
   uint64_t idle_timeout_ms;       /* 0: off */
   uint64_t frame_timeout_ms;      /* 0: off */
   uint64_t write_timeout_ms;      /* 0: off */
-  int line;
+  int line;                       /* of the listener's group */
+  int name_line; /* of its name and bind settings, 0 when absent */
+  int bind_line;
 } weft__listener_conf_t;
 
 typedef struct weft__config {
@@ -61,6 +63,14 @@ weft__config_t *weft__config_read_file(const char *path, int *nerrors);
 weft__config_t *weft__config_read_string(const char *text, const char *origin,
                                          int *nerrors);
 void weft__config_free(weft__config_t *c);
+
+/*
+ * Adds libconfig setting m (a number, boolean or string) to o as an option
+ * of that name at line.  WEFT_EINVAL for any other type, WEFT_ENOMEM.
+ */
+struct config_setting_t;
+int weft__opts_add_setting(weft_opts_t *o, const struct config_setting_t *m,
+                           int line);
 
 /* Parses "ip:port", "[ip6]:port" or "unix:/path".  0 or WEFT_EINVAL. */
 int weft__addr_parse(const char *s, weft__addr_t *a);

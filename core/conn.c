@@ -13,6 +13,10 @@
 
 static uint64_t weft__conn_next_id;
 
+uint64_t weft__conn_new_id(void) {
+  return __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
+}
+
 static void weft__conn_closed_cb(uv_handle_t *h) {
   weft_conn_t *c = h->data;
   weft__wlistener_t *wl = c->wl;
@@ -27,10 +31,12 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   weft__listener_ip_release(wl->l, (struct sockaddr *)&c->peer_addr);
   __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
   WEFT__STAT_SUB(&wl->stats, conns_open, 1);
-  free(c);
   w->nconns--;
   wl->nconns--;
   weft__wl_maybe_finish(wl);
+  if (c->flags & WEFT__C_OUTBOUND)
+    weft__client_conn_gone(c);
+  free(c);
   weft__worker_conn_gone(w);
 }
 
@@ -39,6 +45,8 @@ static void weft__conn_hard_close(weft_conn_t *c) {
 
   if (c->flags & WEFT__C_CLOSED)
     return;
+  if (c->flags & WEFT__C_CONNECTING)
+    weft__connect_abort(c);
   c->flags |= WEFT__C_CLOSED;
   c->flags &= ~(unsigned)(WEFT__C_READING | WEFT__C_DIRTY | WEFT__C_LINGER);
   weft__timer_cancel(c);
@@ -138,6 +146,10 @@ void weft__conn_shutdown(weft_conn_t *c) {
 
   if (c->flags & (WEFT__C_SHUT | WEFT__C_CLOSED))
     return;
+  if (c->flags & WEFT__C_CONNECTING) {
+    weft__conn_hard_close(c); /* nothing was sent: no FIN to send */
+    return;
+  }
   req = weft__conn_shutdown_req(c);
   if (req == NULL) {
     weft__conn_hard_close(c);
@@ -186,7 +198,8 @@ static int weft__conn_frames_done(weft__conn_sink_t *s) {
   weft_conn_t *c = s->c;
   size_t q, high;
 
-  if (c->flags & WEFT__C_CLOSING)
+  /* Closing, or held by the handler (weft_conn_read_stop). */
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_HELD))
     return 1;
   q = weft__conn_queued(c);
   high = c->wl->l->conf->high_watermark;
@@ -285,10 +298,18 @@ static void weft__conn_finish_input(weft_conn_t *c) {
   weft__conn_sink(&s, c);
   rc = weft__framer_eof_to(&c->fr, &s.k);
 
-  if (rc < 0)
+  if (rc < 0) {
     weft__conn_decode_failed(c, rc);
-  else if (rc == 0 && !(c->flags & WEFT__C_CLOSING))
-    weft__conn_close(c, 0, "closed by peer", 0);
+  } else if (rc == 0 && !(c->flags & (WEFT__C_CLOSING | WEFT__C_EOF_KEPT))) {
+    /* A handler with replies still to come keeps it open for writing. */
+    if ((c->flags & WEFT__C_OPEN) && c->wl->hvt->on_eof != NULL &&
+        c->wl->hvt->on_eof(c) > 0) {
+      c->flags |= WEFT__C_EOF_KEPT;
+      return;
+    }
+    if (!(c->flags & WEFT__C_CLOSING))
+      weft__conn_close(c, 0, "closed by peer", 0);
+  }
 }
 
 /* Frame deadline: armed at a frame's first byte, never by later bytes. */
@@ -308,7 +329,7 @@ void weft__conn_resume(weft_conn_t *c) {
   weft__conn_sink_t s;
   int rc;
 
-  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED | WEFT__C_HELD))
     return;
   c->flags &= ~(unsigned)WEFT__C_PAUSED;
   weft__conn_sink(&s, c);
@@ -322,13 +343,12 @@ void weft__conn_resume(weft_conn_t *c) {
     return;
   if (c->flags & WEFT__C_EOF) {
     weft__conn_finish_input(c);
-  } else if (c->wl->w->stop_seen && c->drain_left <= 0) {
+  } else if (c->wl->w->stop_seen && c->drain_left <= 0 &&
+             !(c->flags & WEFT__C_OUTBOUND)) {
     weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
-  } else if (!(c->flags & WEFT__C_READING)) {
-    if (uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0)
+  } else if (!(c->flags & (WEFT__C_READING | WEFT__C_CONNECTING))) {
+    if (weft__conn_read_start(c) != 0)
       weft__conn_close(c, WEFT_EIO, "cannot resume reading", 1);
-    else
-      c->flags |= WEFT__C_READING;
   }
 }
 
@@ -366,7 +386,8 @@ void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
       weft__conn_flush(c);
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
-    if (c->wl->w->stop_seen && (c->drain_left -= nread) <= 0 &&
+    if (c->wl->w->stop_seen && !(c->flags & WEFT__C_OUTBOUND) &&
+        (c->drain_left -= nread) <= 0 &&
         !(c->flags & (WEFT__C_CLOSING | WEFT__C_PAUSED))) {
       weft__conn_stop_reading(c);
       weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
@@ -396,6 +417,15 @@ void weft__conn_begin_stop(weft_conn_t *c) {
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
     return;
+  if (c->flags & WEFT__C_OUTBOUND) {
+    /* It serves other connections: a handler with on_shutdown closes it
+     * when their work is done (the grace still bounds it). */
+    if (c->wl->hvt->on_shutdown != NULL)
+      c->wl->hvt->on_shutdown(c);
+    else
+      weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
+    return;
+  }
   if ((c->flags & WEFT__C_OPEN) && c->wl->hvt->on_shutdown != NULL)
     c->wl->hvt->on_shutdown(c);
   if (c->flags & WEFT__C_CLOSING)
@@ -473,7 +503,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     c->peer_addr.in = *(const struct sockaddr_in *)ss;
   else if (ss->ss_family == AF_INET6)
     c->peer_addr.in6 = *(const struct sockaddr_in6 *)ss;
-  c->id = __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
+  c->id = weft__conn_new_id();
   c->last_io = weft__tick_now(w);
   weft__list_init(&c->tnode);
   weft__list_push(&w->conns, &c->node);
@@ -482,13 +512,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   WEFT__STAT_ADD(&wl->stats, conns_open, 1);
   WEFT__STAT_ADD(&wl->stats, conns_total, 1);
   weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
-  if (lc->addr.family == AF_UNIX) {
-    r = uv_pipe_open(&c->h.pipe, fd);
-  } else {
-    r = uv_tcp_open(&c->h.tcp, fd);
-    if (r == 0)
-      uv_tcp_nodelay(&c->h.tcp, 1);
-  }
+  r = weft__conn_open_fd(c, lc->addr.family, fd);
   if (r != 0) {
     close(fd); /* the handle did not take it */
     weft__conn_hard_close(c);
@@ -509,12 +533,50 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
   }
   if (c->flags & WEFT__C_CLOSING)
     return;
-  if (uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read) != 0) {
+  if (weft__conn_read_start(c) != 0) {
     weft__conn_close(c, WEFT_EIO, "cannot start reading", 1);
     return;
   }
-  c->flags |= WEFT__C_READING;
   weft__timer_schedule(c);
+}
+
+int weft__conn_open_fd(weft_conn_t *c, int family, int fd) {
+  int r;
+
+  if (family == AF_UNIX)
+    return uv_pipe_open(&c->h.pipe, fd);
+  r = uv_tcp_open(&c->h.tcp, fd);
+  if (r == 0)
+    uv_tcp_nodelay(&c->h.tcp, 1);
+  return r;
+}
+
+int weft__conn_read_start(weft_conn_t *c) {
+  int r = uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read);
+
+  if (r == 0)
+    c->flags |= WEFT__C_READING;
+  return r;
+}
+
+void weft_conn_read_stop(weft_conn_t *c) {
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
+    return;
+  /* PAUSED as for backpressure: the frame timeout does not run meanwhile. */
+  c->flags |= WEFT__C_HELD | WEFT__C_PAUSED;
+  weft__conn_stop_reading(c);
+  c->frame_start = 0;
+}
+
+void weft_conn_read_start(weft_conn_t *c) {
+  if (!(c->flags & WEFT__C_HELD))
+    return;
+  c->flags &= ~(unsigned)WEFT__C_HELD;
+  /* Resumed by the flush after this iteration's I/O, never from inside a
+   * callback that may be decoding this very connection.  Backpressure of
+   * its own still holds it until its output drains. */
+  if ((c->flags & WEFT__C_PAUSED) && !(c->flags & WEFT__C_HIGH))
+    weft__conn_mark_dirty(c);
 }
 
 /* The public accessors. */

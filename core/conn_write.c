@@ -94,17 +94,18 @@ int weft_conn_writable(const weft_conn_t *c) {
 /* Where new output goes: the shared stage if nothing of ours is pending. */
 static inline weft__buf_t *weft__conn_outbuf(weft_conn_t *c,
                                              weft__worker_t *w) {
-  /* The common case first: the stage is ours already. */
+  /* The common case first: the stage is ours already.  A connection still
+   * connecting keeps its output: never in the stage. */
   if (w->stage_owner == c ||
       (w->stage_owner == NULL && weft__conn_wq_len(c) == 0 &&
-       !(c->flags & WEFT__C_WRITING))) {
+       !(c->flags & (WEFT__C_WRITING | WEFT__C_CONNECTING)))) {
     w->stage_owner = c;
     return &w->stage;
   }
   return weft__conn_ws(c) ? &c->ws->wq : NULL;
 }
 
-static void weft__conn_mark_dirty(weft_conn_t *c) {
+void weft__conn_mark_dirty(weft_conn_t *c) {
   weft__worker_t *w = c->wl->w;
   weft_conn_t **d;
   size_t cap;
@@ -307,6 +308,13 @@ void weft__conn_flush(weft_conn_t *c) {
   if (c->flags & WEFT__C_CLOSED)
     return;
   c->flags &= ~(unsigned)WEFT__C_DIRTY;
+  if (c->flags & WEFT__C_CONNECTING) {
+    /* Its queue goes out once connected (connect.c); closed before that
+     * with nothing to send, it just goes. */
+    if ((c->flags & WEFT__C_CLOSING) && weft__conn_wq_len(c) == 0)
+      weft__conn_shutdown(c);
+    return;
+  }
   if (w->stage_owner == c) {
     /* Our queue is empty by construction: try the whole batch at once. */
     weft__buf_t rest = {NULL, 0, 0};
@@ -369,6 +377,10 @@ void weft__conn_flush(weft_conn_t *c) {
   if ((c->flags & WEFT__C_CLOSING) && !(c->flags & WEFT__C_WRITING) &&
       weft__conn_queued(c) == 0)
     weft__conn_shutdown(c);
+  /* weft_conn_read_start() asked for it and nothing else holds it. */
+  else if ((c->flags & (WEFT__C_PAUSED | WEFT__C_HIGH | WEFT__C_HELD |
+                        WEFT__C_CLOSING)) == WEFT__C_PAUSED)
+    weft__conn_resume(c);
 }
 
 void weft__worker_flush_all(weft__worker_t *w) {

@@ -29,12 +29,18 @@ int weft_engine_new(weft_engine_t **out) {
   return 0;
 }
 
+/* A refused configuration is kept aside, for weft_engine_check() only. */
 static int weft__engine_adopt(weft_engine_t *e, weft__config_t *c, int nerr) {
+  weft__config_unref(e->refused);
+  e->refused = NULL;
+  e->refused_problems = 0;
+  if (c != NULL)
+    c->refs = 1;
   if (nerr > 0 || c == NULL) {
-    weft__config_free(c);
+    e->refused = c;
+    e->refused_problems = nerr > 0 ? nerr : 1;
     return WEFT_ECONFIG;
   }
-  c->refs = 1;
   weft__config_unref(e->config);
   e->config = c;
   if (c->log_level >= 0)
@@ -72,18 +78,30 @@ int weft__engine_plugins(weft_engine_t *e, weft__config_t *c) {
   return 0;
 }
 
+/*
+ * Checks the configuration last loaded, even a refused one: its problems
+ * were logged by the load and count again here, then every plugin it could
+ * read is loaded and created once, so one run shows everything.
+ */
 int weft_engine_check(weft_engine_t *e) {
+  weft__config_t *c = e->refused_problems > 0 ? e->refused : e->config;
   weft__listener_t *l;
-  int problems = 0;
+  int problems = e->refused_problems;
   size_t i;
 
-  if (e->config == NULL)
-    return 1;
-  if (weft__engine_plugins(e, e->config) != 0)
-    return 1;
-  for (i = 0; i < e->config->nlisteners; i++) {
-    problems += weft__lsn_new(e, e->config, &e->config->listeners[i], 1, &l);
+  if (c == NULL) /* nothing loaded, or nothing readable */
+    return problems > 0 ? problems : 1;
+  if (weft__engine_plugins(e, c) != 0)
+    return problems + 1;
+  for (i = 0; i < c->nlisteners; i++) {
+    problems += weft__lsn_new(e, c, &c->listeners[i], 1, &l);
     weft__lsn_free(e, l);
+  }
+  /* The search path must not point into a refused config once it is freed. */
+  if (c != e->config) {
+    e->plugins.search =
+        e->config ? (const char *const *)e->config->plugin_path : NULL;
+    e->plugins.nsearch = e->config ? e->config->npath : 0;
   }
   return problems;
 }
@@ -162,7 +180,8 @@ int weft_engine_start(weft_engine_t *e) {
   weft__config_t *c = e->config;
   weft__wlistener_t ***sets = NULL;
   weft__listener_t *l;
-  int i, err = WEFT_ENOMEM;
+  weft__list_t *n;
+  int i, err = WEFT_ENOMEM, problems = 0;
   size_t j;
 
   if (c == NULL || e->started)
@@ -178,17 +197,25 @@ int weft_engine_start(weft_engine_t *e) {
       goto fail;
     e->nworkers = i + 1;
   }
-  /* Bind everything before any thread runs: on failure nothing stays bound. */
+  /* Every listener's plugins first, so that start-up lists every problem
+   * of theirs, as --check does. */
   for (j = 0; j < c->nlisteners; j++) {
     if (weft__lsn_new(e, c, &c->listeners[j], 0, &l) != 0) {
-      err = WEFT_EPLUGIN;
-      goto fail;
+      problems++;
+      continue;
     }
     weft__list_push(&e->active, &l->node);
     e->nactive++;
-    if ((err = weft__lsn_bind(e, l, NULL)) != 0)
-      goto fail;
   }
+  if (problems > 0) {
+    err = WEFT_EPLUGIN;
+    goto fail;
+  }
+  /* Bind everything before any thread runs: on failure nothing stays bound. */
+  for (n = e->active.next; n != &e->active; n = n->next)
+    if ((err = weft__lsn_bind(e, WEFT__CONTAINER_OF(n, weft__listener_t, node),
+                              NULL)) != 0)
+      goto fail;
   sets = calloc((size_t)e->nworkers, sizeof(*sets));
   if (sets == NULL || weft__engine_worker_sets(e, sets) != 0) {
     err = WEFT_ENOMEM;
@@ -206,11 +233,8 @@ int weft_engine_start(weft_engine_t *e) {
   free(sets);
   sets = NULL;
   e->started = 1;
-  {
-    weft__list_t *n;
-    for (n = e->active.next; n != &e->active; n = n->next)
-      weft__engine_announce(WEFT__CONTAINER_OF(n, weft__listener_t, node));
-  }
+  for (n = e->active.next; n != &e->active; n = n->next)
+    weft__engine_announce(WEFT__CONTAINER_OF(n, weft__listener_t, node));
   for (i = 0; i < e->nworkers; i++)
     if (weft__worker_start(&e->workers[i]) != 0) {
       weft_log(WEFT_LOG_ERROR, "cannot start worker thread %d", i);
@@ -263,12 +287,14 @@ void weft_engine_free(weft_engine_t *e) {
   if (e->plugins_ready)
     weft__plugins_destroy(&e->plugins);
   weft__config_unref(e->config);
+  weft__config_unref(e->refused);
   uv_mutex_destroy(&e->lock);
   free(e);
 }
 
 int weft_engine_list_plugins(weft_engine_t *e, void *stdio_file) {
-  weft__config_t *c = e->config;
+  /* A refused file's plugin_path still says where to look. */
+  weft__config_t *c = e->config ? e->config : e->refused;
 
   if (!e->plugins_ready) {
     if (weft__plugins_init(&e->plugins,

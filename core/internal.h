@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <weft/weft.h>
+#include <weft/connect.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -76,7 +77,8 @@ typedef struct weft__wstate {
   XX(backpressure_pauses)                                                      \
   XX(shutdown_forced)                                                          \
   XX(messages_in)                                                              \
-  XX(frames_discarded)
+  XX(frames_discarded)                                                         \
+  XX(connect_failures)
 
 typedef struct weft__stats {
 #define WEFT__STATS_FIELD(name) uint64_t name;
@@ -123,6 +125,11 @@ typedef struct weft__listener {
   uint64_t nconns; /* open connections over all workers (atomic) */
   uv_mutex_t ip_lock;
   weft__ipcount_t **ip_buckets; /* NULL unless max_connections_per_ip */
+  /* Codecs its handler's clients loaded: released with the listener, on
+   * the main thread, like its own plugins. */
+  weft__plugin_t **extra;
+  size_t nextra;
+  struct weft_client *client; /* an outbound client's own listener, or NULL */
 } weft__listener_t;
 
 typedef union weft__stream {
@@ -156,6 +163,27 @@ struct weft__wlistener {
   const weft_handler_vtable_t *hvt;
   void *hstate;
   int hstate_made;
+  /* Clients its handler made (weft_client_new): listed for the counters;
+   * their memory goes with the listener, on the main thread. */
+  weft__list_t clients;
+};
+
+/*
+ * A handler's outbound client (weft_client_new): a listener with no socket,
+ * on one worker, whose connections are opened by weft_connect().
+ */
+struct weft_client {
+  weft__list_t node;       /* in its owner's clients */
+  char *name;              /* "LISTENER/NAME" */
+  weft__listener_t l;      /* settings, codec and counters of its connections */
+  weft__listener_conf_t conf;
+  weft__wlistener_t wl;
+  weft__wlistener_t *owner; /* the listener copy whose handler made it */
+  weft_handler_vtable_t hvt;
+  weft__list_t connecting; /* attempts in progress (connect.c) */
+  uint64_t connect_timeout_ms, backoff_ms, backoff_max_ms;
+  uint32_t retries;
+  int freed; /* weft_client_free ran; memory goes with the listener */
 };
 
 enum {
@@ -169,7 +197,11 @@ enum {
   WEFT__C_EOF = 1 << 7,      /* the peer's FIN arrived */
   WEFT__C_DIRTY = 1 << 8,    /* output queued since the last flush */
   WEFT__C_LINGER = 1 << 9,   /* waiting for the peer's FIN after ours */
-  WEFT__C_HIGH = 1 << 10     /* above the high watermark (owes on_writable) */
+  WEFT__C_HIGH = 1 << 10,    /* above the high watermark (owes on_writable) */
+  WEFT__C_EOF_KEPT = 1 << 12,   /* on_eof kept it open after the peer's FIN */
+  WEFT__C_CONNECTING = 1 << 13, /* outbound, not established yet */
+  WEFT__C_HELD = 1 << 14,       /* weft_conn_read_stop() by a handler */
+  WEFT__C_OUTBOUND = 1 << 15    /* opened by weft_connect() */
 };
 
 struct weft_conn {
@@ -271,6 +303,10 @@ struct weft__worker {
 
 struct weft_engine {
   weft__config_t *config; /* the running configuration (a reference) */
+  /* What the last load refused (NULL if unreadable) and its problem count,
+   * so weft_engine_check() can still check its plugins. */
+  weft__config_t *refused;
+  int refused_problems;
   weft__plugins_t plugins;
   int plugins_ready;
   weft__list_t active;    /* weft__listener_t serving now */
@@ -291,6 +327,8 @@ struct weft_engine {
  * Builds a listener for lc of cfg: loads its plugins and creates one codec
  * and handler instance per worker (check: one, and binds nothing).  Logs
  * every problem; returns their number, and *out only when there are none.
+ * A codec or handler a refused configuration could not read is skipped
+ * (not counted again): then *out stays NULL even with 0.
  */
 int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
                   const weft__listener_conf_t *lc, int check,
@@ -342,6 +380,12 @@ void weft__conn_shutdown(weft_conn_t *c);
 /* Backpressure relieved: decode what was held back, then read again. */
 void weft__conn_resume(weft_conn_t *c);
 void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+/* The connection's handle takes fd (TCP_NODELAY for TCP).  0 or UV_E*. */
+int weft__conn_open_fd(weft_conn_t *c, int family, int fd);
+/* uv_read_start with the connection's callbacks; sets READING.  0 or UV_E*. */
+int weft__conn_read_start(weft_conn_t *c);
+/* A number unique among this process's connections. */
+uint64_t weft__conn_new_id(void);
 /* Graceful stop: on_shutdown, then answer what was received, then close. */
 void weft__conn_begin_stop(weft_conn_t *c);
 
@@ -352,6 +396,8 @@ int weft__conn_write_progress(weft_conn_t *c);
 /* The request for our FIN (allocates the write state); NULL: no memory. */
 uv_shutdown_t *weft__conn_shutdown_req(weft_conn_t *c);
 void weft__conn_flush(weft_conn_t *c);
+/* Queues c for a flush after this loop iteration's I/O. */
+void weft__conn_mark_dirty(weft_conn_t *c);
 /* Bytes queued and not yet written: inline, it is asked once per frame. */
 static inline size_t weft__conn_queued(const weft_conn_t *c) {
   const weft__worker_t *w = c->wl->w;
@@ -404,6 +450,16 @@ int weft__engine_plugins(weft_engine_t *e, weft__config_t *c);
 void weft__engine_announce(const weft__listener_t *l);
 /* Fills sets[i] with worker i's copies of the active listeners. */
 int weft__engine_worker_sets(weft_engine_t *e, weft__wlistener_t ***sets);
+
+/* client.c, connect.c */
+/* The worker whose loop runs on this thread, or NULL. */
+extern __thread weft__worker_t *weft__tls_worker;
+/* An outbound connection closed: its client's owner may finish now. */
+void weft__client_conn_gone(weft_conn_t *c);
+/* Stops an attempt in progress (the connection is closing). */
+void weft__connect_abort(weft_conn_t *c);
+/* Frees the clients of a listener copy (main thread, with the listener). */
+void weft__clients_free(weft__wlistener_t *wl);
 
 /* worker.c */
 int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id);

@@ -14,7 +14,8 @@ weftinclude_HEADERS = \
 	core/include/weft/plugin.h \
 	core/include/weft/engine.h \
 	core/include/weft/stats.h \
-	core/include/weft/mailbox.h
+	core/include/weft/mailbox.h \
+	core/include/weft/connect.h
 nodist_weftinclude_HEADERS = core/include/weft/version.h
 
 # Everything of libweft, with internal symbols visible, for unit tests.
@@ -33,6 +34,8 @@ core_libweftcore_la_SOURCES = \
 	core/listener.c \
 	core/conn.c \
 	core/conn_write.c \
+	core/client.c \
+	core/connect.c \
 	core/worker.c \
 	core/timer.c \
 	core/lsn.c \
@@ -50,10 +53,12 @@ libweft_la_LIBADD = core/libweftcore.la \
 	-dlpreopen builtin/echo.la -dlpreopen builtin/stats.la \
 	-dlpreopen builtin/pubsub.la \
 	-dlpreopen builtin/netstring.la -dlpreopen builtin/varint.la \
-	-dlpreopen builtin/fixed.la -dlpreopen builtin/raw.la
+	-dlpreopen builtin/fixed.la -dlpreopen builtin/raw.la \
+	-dlpreopen builtin/proxy.la
 libweft_la_DEPENDENCIES = core/libweftcore.la builtin/line.la \
 	builtin/length.la builtin/echo.la builtin/stats.la builtin/pubsub.la \
-	builtin/netstring.la builtin/varint.la builtin/fixed.la builtin/raw.la
+	builtin/netstring.la builtin/varint.la builtin/fixed.la builtin/raw.la \
+	builtin/proxy.la
 libweft_la_LDFLAGS = -no-undefined -version-info 0:0:0 \
 	-export-symbols-regex '^weft_[a-z]'
 
@@ -82,6 +87,10 @@ builtin_stats_la_LDFLAGS = -module
 builtin_pubsub_la_SOURCES = plugins/pubsub.c
 builtin_pubsub_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=pubsub
 builtin_pubsub_la_LDFLAGS = -module
+noinst_LTLIBRARIES += builtin/proxy.la
+builtin_proxy_la_SOURCES = plugins/proxy.c
+builtin_proxy_la_CPPFLAGS = $(AM_CPPFLAGS) -DWEFT_PLUGIN_MODULE=proxy
+builtin_proxy_la_LDFLAGS = -module
 noinst_LTLIBRARIES += builtin/netstring.la builtin/varint.la \
 	builtin/fixed.la builtin/raw.la
 builtin_netstring_la_SOURCES = codecs/netstring.c

@@ -35,13 +35,19 @@ static int weft__lsn_opts_errors(weft_opts_t *o, size_t from) {
  * reports options nobody asked for; every error is logged once, with
  * file:line.  Returns the number of problems.
  */
-static int weft__lsn_create(const weft__listener_t *l,
+static int weft__lsn_create(weft_engine_t *e, weft__wlistener_t *wl,
                             const weft__plugin_spec_t *spec,
                             const weft__plugin_t *p,
                             int (*create)(weft_opts_t *, void **),
                             void **state, int *made, int first) {
+  const weft__listener_t *l = wl->l;
   size_t before = weft__opts_nerrors(spec->opts);
-  int r = create != NULL ? create(spec->opts, state) : 0;
+  int r;
+
+  /* Clients a handler makes in create() run on this copy's worker. */
+  weft__opts_set_owner(spec->opts, e, wl);
+  r = create != NULL ? create(spec->opts, state) : 0;
+  weft__opts_set_owner(spec->opts, NULL, NULL);
 
   if (r == 0) {
     *made = 1;
@@ -67,18 +73,30 @@ static void weft__lsn_destroy_instances(weft__wlistener_t *wl) {
   wl->cstate_made = wl->hstate_made = 0;
 }
 
+/*
+ * Loads the plugin spec names; NULL (a problem counted) if it cannot.  A
+ * spec the configuration could not read, which only a refused one checked
+ * by weft_engine_check() has, is skipped: the reader reported it.
+ */
 static weft__plugin_t *weft__lsn_plugin(weft_engine_t *e,
                                         const weft__listener_t *l,
                                         const weft__plugin_spec_t *spec,
-                                        uint32_t kind) {
+                                        uint32_t kind, int *problems) {
   char err[2048];
   weft__plugin_t *p;
 
+  if (spec->opts == NULL)
+    return NULL;
   p = weft__plugin_load(&e->plugins, spec->name, spec->path, kind, err,
                         sizeof(err));
-  if (p == NULL)
-    weft_log(WEFT_LOG_ERROR, "%s:%d: listener \"%s\": %s", l->cfg->origin,
-             spec->line, l->conf->name, err);
+  if (p == NULL) {
+    (*problems)++;
+    if (l->conf->name != NULL)
+      weft_log(WEFT_LOG_ERROR, "%s:%d: listener \"%s\": %s", l->cfg->origin,
+               spec->line, l->conf->name, err);
+    else
+      weft_log(WEFT_LOG_ERROR, "%s:%d: %s", l->cfg->origin, spec->line, err);
+  }
   return p;
 }
 
@@ -108,22 +126,23 @@ int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
   for (i = 0; i < l->nworkers; i++) {
     l->wl[i].l = l;
     l->wl[i].fd = -1;
+    weft__list_init(&l->wl[i].clients);
     l->wl[i].w = check ? NULL : &e->workers[i];
   }
-  l->codec = weft__lsn_plugin(e, l, &lc->codec, WEFT_PLUGIN_CODEC);
-  l->handler = weft__lsn_plugin(e, l, &lc->handler, WEFT_PLUGIN_HANDLER);
-  problems += (l->codec == NULL) + (l->handler == NULL);
+  l->codec = weft__lsn_plugin(e, l, &lc->codec, WEFT_PLUGIN_CODEC, &problems);
+  l->handler =
+      weft__lsn_plugin(e, l, &lc->handler, WEFT_PLUGIN_HANDLER, &problems);
   /* Options are checked even when the other plugin failed to load. */
   for (i = 0; i < l->nworkers; i++) {
     weft__wlistener_t *wl = &l->wl[i];
     if (l->codec != NULL) {
       wl->cvt = &l->codec->codec;
-      problems += weft__lsn_create(l, &lc->codec, l->codec, wl->cvt->create,
+      problems += weft__lsn_create(e, wl, &lc->codec, l->codec, wl->cvt->create,
                                    &wl->cstate, &wl->cstate_made, i == 0);
     }
     if (l->handler != NULL) {
       wl->hvt = &l->handler->handler;
-      problems += weft__lsn_create(l, &lc->handler, l->handler,
+      problems += weft__lsn_create(e, wl, &lc->handler, l->handler,
                                    wl->hvt->create, &wl->hstate,
                                    &wl->hstate_made, i == 0);
     }
@@ -131,7 +150,7 @@ int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
       break;
   }
 out:
-  if (problems > 0) {
+  if (problems > 0 || l->codec == NULL || l->handler == NULL) {
     weft__lsn_free(e, l);
     return problems;
   }
@@ -188,6 +207,7 @@ void weft__lsn_free(weft_engine_t *e, weft__listener_t *l) {
   for (i = 0; l->wl != NULL && i < l->nworkers; i++) {
     if (!l->wl[i].dead)
       weft__lsn_destroy_instances(&l->wl[i]);
+    weft__clients_free(&l->wl[i]);
     if (l->wl[i].fd >= 0 && !l->wl[i].polling)
       close(l->wl[i].fd);
   }
@@ -197,6 +217,9 @@ void weft__lsn_free(weft_engine_t *e, weft__listener_t *l) {
     unlink(l->conf->addr.unix_path);
   weft__plugin_release(&e->plugins, l->codec);
   weft__plugin_release(&e->plugins, l->handler);
+  while (l->nextra > 0)
+    weft__plugin_release(&e->plugins, l->extra[--l->nextra]);
+  free(l->extra);
   weft__listener_free_ips(l);
   free(l->wl);
   weft__config_unref(l->cfg);

@@ -41,7 +41,26 @@ struct weft_opts {
   size_t n;
   char **errors;
   size_t nerrors;
+  /* Whose create() reads them: outbound clients made there belong to it. */
+  weft_engine_t *engine;
+  struct weft__wlistener *owner;
+  char **asked; /* every name the plugin asked for, to suggest one */
+  size_t nasked;
 };
+
+void weft__opts_set_owner(weft_opts_t *o, weft_engine_t *e,
+                          struct weft__wlistener *wl) {
+  o->engine = e;
+  o->owner = wl;
+}
+
+weft_engine_t *weft__opts_engine(const weft_opts_t *o) { return o->engine; }
+struct weft__wlistener *weft__opts_owner(const weft_opts_t *o) {
+  return o->owner;
+}
+
+const char *weft__opts_origin(const weft_opts_t *o) { return o->origin; }
+int weft__opts_line(const weft_opts_t *o) { return o->line; }
 
 static const char *const weft__opt_type_names[] = {"an integer", "a number",
                                                    "a boolean", "a string"};
@@ -73,8 +92,11 @@ void weft__opts_free(weft_opts_t *o) {
   }
   for (i = 0; i < o->nerrors; i++)
     free(o->errors[i]);
+  for (i = 0; i < o->nasked; i++)
+    free(o->asked[i]);
   free(o->v);
   free(o->errors);
+  free(o->asked);
   free(o->kind);
   free(o->plugin);
   free(o->origin);
@@ -99,6 +121,20 @@ static void weft__opts_errv(weft_opts_t *o, int line, const char *fmt,
 }
 
 void weft__opts_set_line(weft_opts_t *o, int line) { o->line = line; }
+
+void weft__opts_add_errors(weft_opts_t *o, const weft_opts_t *from) {
+  size_t i;
+  char **e;
+
+  for (i = 0; i < from->nerrors; i++) {
+    e = realloc(o->errors, (o->nerrors + 1) * sizeof(*e));
+    if (e == NULL)
+      return;
+    o->errors = e;
+    if ((e[o->nerrors] = strdup(from->errors[i])) != NULL)
+      o->nerrors++;
+  }
+}
 
 void weft__opts_fail(weft_opts_t *o, int line, const char *fmt, ...) {
   va_list ap;
@@ -162,12 +198,93 @@ int weft__opts_add_str(weft_opts_t *o, const char *name, const char *v,
   return opt->s == NULL ? WEFT_ENOMEM : 0;
 }
 
+/* Levenshtein distance, capped: names are short and only near ones count. */
+static size_t weft__distance(const char *a, const char *b) {
+  size_t row[65], i, j, la = strlen(a), lb = strlen(b), diag, up;
+
+  if (la > 64 || lb > 64)
+    return (size_t)-1;
+  for (j = 0; j <= lb; j++)
+    row[j] = j;
+  for (i = 1; i <= la; i++) {
+    diag = row[0];
+    row[0] = i;
+    for (j = 1; j <= lb; j++) {
+      up = row[j];
+      row[j] = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < row[j])
+        row[j] = up + 1;
+      if (row[j - 1] + 1 < row[j])
+        row[j] = row[j - 1] + 1;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *weft__closest(const char *word, const char *const *names,
+                          size_t n) {
+  size_t i, d, best_d = (size_t)-1, len = strlen(word), nlen;
+  const char *best = NULL;
+
+  for (i = 0; i < n; i++) {
+    nlen = strlen(names[i]);
+    d = weft__distance(word, names[i]);
+    /* A shortened or lengthened name ("idle" for "idle_timeout") too. */
+    if (d > 2 && len >= 3 && nlen >= 3 &&
+        strncmp(word, names[i], len < nlen ? len : nlen) == 0)
+      d = 1;
+    if (d <= 2 && d * 2 < len && d < best_d) {
+      best = names[i];
+      best_d = d;
+    }
+  }
+  return best;
+}
+
+void weft__names_join(char *buf, size_t len, const char *const *names, size_t n,
+                      const char *last) {
+  size_t i, used = 0;
+  int r;
+
+  buf[0] = '\0';
+  for (i = 0; i < n && used < len; i++) {
+    r = snprintf(buf + used, len - used, "%s%s",
+                 i == 0      ? ""
+                 : i + 1 < n ? ", "
+                             : last,
+                 names[i]);
+    if (r < 0)
+      break;
+    used += (size_t)r;
+  }
+}
+
 void weft__opts_check_unused(weft_opts_t *o) {
+  const char *near;
+  char known[384];
   size_t i;
 
-  for (i = 0; i < o->n; i++)
-    if (!o->v[i].used)
-      weft__opts_fail(o, o->v[i].line, "unknown option \"%s\"", o->v[i].name);
+  for (i = 0; i < o->n; i++) {
+    if (o->v[i].used)
+      continue;
+    near =
+        weft__closest(o->v[i].name, (const char *const *)o->asked, o->nasked);
+    if (near != NULL) {
+      weft__opts_fail(o, o->v[i].line,
+                      "unknown option \"%s\"; did you mean \"%s\"?",
+                      o->v[i].name, near);
+    } else if (o->nasked == 0) {
+      weft__opts_fail(o, o->v[i].line,
+                      "unknown option \"%s\"; it takes no options: remove it",
+                      o->v[i].name);
+    } else {
+      weft__names_join(known, sizeof(known), (const char *const *)o->asked,
+                       o->nasked, " and ");
+      weft__opts_fail(o, o->v[i].line, "unknown option \"%s\"; it takes %s",
+                      o->v[i].name, known);
+    }
+  }
 }
 
 size_t weft__opts_nerrors(const weft_opts_t *o) { return o->nerrors; }
@@ -178,10 +295,28 @@ const char *weft__opts_error(const weft_opts_t *o, size_t i) {
 
 const char *weft_opts_plugin_name(const weft_opts_t *o) { return o->plugin; }
 
+/* Remembers a name the plugin asked for (a lost one only loses a hint). */
+static void weft__opts_asked(weft_opts_t *o, const char *name) {
+  char **p;
+  size_t i;
+
+  for (i = 0; i < o->nasked; i++)
+    if (strcmp(o->asked[i], name) == 0)
+      return;
+  p = realloc(o->asked, (o->nasked + 1) * sizeof(*p));
+  if (p == NULL)
+    return;
+  o->asked = p;
+  if ((o->asked[o->nasked] = strdup(name)) != NULL)
+    o->nasked++;
+}
+
 /* Finds an option and marks it known.  The last occurrence wins. */
 static weft__opt_t *weft__opts_find(weft_opts_t *o, const char *name) {
   weft__opt_t *found = NULL;
   size_t i;
+
+  weft__opts_asked(o, name);
 
   for (i = 0; i < o->n; i++)
     if (strcmp(o->v[i].name, name) == 0) {

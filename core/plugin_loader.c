@@ -461,8 +461,10 @@ weft__plugin_t *weft__plugin_load(weft__plugins_t *reg, const char *name,
       }
     }
     if (p == NULL && err[0] == '\0') {
-      weft__errf(err, len, "%s plugin \"%s\" not found (searched: %s)",
-                 weft_plugin_kind_name(kind), name, searched);
+      weft__errf(err, len,
+                 "%s plugin \"%s\" not found (searched: %s); check the "
+                 "name, or add the directory that holds %s.so to plugin_path",
+                 weft_plugin_kind_name(kind), name, searched, name);
       return NULL;
     }
     if (p != NULL && strcmp(p->name, name) != 0) {
@@ -503,6 +505,9 @@ int weft__plugins_list(weft__plugins_t *reg, FILE *out) {
   size_t i, n;
   int failed = 0;
   DIR *dir;
+
+  fprintf(out, "%-10s %-8s %-9s%-8s %s\n", "NAME", "KIND", "ABI", "VERSION",
+          "FILE");
 
   /* Module entries in the preloaded table are named "NAME.a". */
   for (sym = lt_libweft_LTX_preloaded_symbols;

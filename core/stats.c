@@ -33,6 +33,52 @@ static int weft__stats_line(const char *listener, int worker,
   return cb(arg, line);
 }
 
+/*
+ * The outbound clients its handler made, by name: a line per worker, then
+ * their total.  Their memory lives as long as the listener.
+ */
+static int weft__stats_clients(const weft__listener_t *l, weft__stats_t *per,
+                               int nper, weft_stats_line_cb cb, void *arg) {
+  const weft__list_t *n, *m;
+  const weft_client_t *cl, *seen;
+  weft__stats_t sum, one;
+  int i, j, r = 0, dup;
+
+  for (i = 0; i < l->nworkers && r == 0; i++) {
+    for (n = l->wl[i].clients.next; n != &l->wl[i].clients && r == 0;
+         n = n->next) {
+      cl = WEFT__CONTAINER_OF(n, weft_client_t, node);
+      /* Reported once per name, with the first worker that has it. */
+      dup = 0;
+      for (j = 0; j < i && !dup; j++)
+        for (m = l->wl[j].clients.next; m != &l->wl[j].clients && !dup;
+             m = m->next) {
+          seen = WEFT__CONTAINER_OF(m, weft_client_t, node);
+          dup = strcmp(seen->name, cl->name) == 0;
+        }
+      if (dup)
+        continue;
+      memset(&sum, 0, sizeof(sum));
+      for (j = i; j < l->nworkers && r == 0; j++)
+        for (m = l->wl[j].clients.next; m != &l->wl[j].clients && r == 0;
+             m = m->next) {
+          seen = WEFT__CONTAINER_OF(m, weft_client_t, node);
+          if (strcmp(seen->name, cl->name) != 0)
+            continue;
+          memset(&one, 0, sizeof(one));
+          weft__stats_add(&one, &seen->wl.stats);
+          r = weft__stats_line(cl->name, j, &one, cb, arg);
+          weft__stats_add(&sum, &one);
+          if (j < nper)
+            weft__stats_add(&per[j], &one);
+        }
+      if (r == 0)
+        r = weft__stats_line(cl->name, -1, &sum, cb, arg);
+    }
+  }
+  return r;
+}
+
 /* One listener: a line per worker, then its total.  Adds into totals. */
 static int weft__stats_listener(const weft__listener_t *l, weft__stats_t *per,
                                 int nper, weft_stats_line_cb cb, void *arg) {
@@ -51,7 +97,9 @@ static int weft__stats_listener(const weft__listener_t *l, weft__stats_t *per,
     if (i < nper)
       weft__stats_add(&per[i], &one);
   }
-  return r != 0 ? r : weft__stats_line(l->conf->name, -1, &sum, cb, arg);
+  if (r == 0)
+    r = weft__stats_line(l->conf->name, -1, &sum, cb, arg);
+  return r != 0 ? r : weft__stats_clients(l, per, nper, cb, arg);
 }
 
 int weft_engine_stats(weft_engine_t *e, weft_stats_line_cb cb, void *arg) {

@@ -24,8 +24,10 @@ static void weftd_usage(FILE *f) {
           "                      without it, run the embedded default: line echo\n"
           "                      on 127.0.0.1:7000, length echo on 127.0.0.1:7001\n"
           "      --check         validate the configuration and every plugin it\n"
-          "                      names, bind nothing, exit 0 if all is well\n"
-          "      --list-plugins  list the plugins that can be loaded\n"
+          "                      names, list every problem as FILE:LINE, bind\n"
+          "                      nothing; exit 0 if there is none\n"
+          "      --list-plugins  list the plugins that can be loaded: name,\n"
+          "                      kind, ABI, version and file\n"
           "  -v, --verbose       more logging (twice: debug)\n"
           "  -q, --quiet         warnings and errors only\n"
           "      --syslog        log to syslog (daemon facility), not stderr\n"
@@ -79,7 +81,7 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *config = NULL;
-  int check = 0, list = 0, verbosity = 0, ch, r, signals = 0, sig;
+  int check = 0, list = 0, verbosity = 0, ch, r, n, signals = 0, sig;
   int use_syslog = 0;
   weft_engine_t *engine;
   weftd_waiter_t waiter;
@@ -147,21 +149,22 @@ int main(int argc, char **argv) {
     weft_engine_free(engine);
     return r ? 1 : 0;
   }
-  if (r != 0) {
-    weft_log(WEFT_LOG_ERROR, "%s: configuration refused, nothing started",
-             config ? config : "<default>");
-    weft_engine_free(engine);
-    return 1;
-  }
-  if (check) {
-    r = weft_engine_check(engine);
-    if (r == 0)
+  /* A refused file is still checked, plugins and all: every problem is
+   * listed in one run, with --check as at start. */
+  if (check || r != 0) {
+    n = weft_engine_check(engine);
+    if (check && n == 0)
       printf("%s: configuration OK\n", config ? config : "<default>");
-    else
+    else if (check)
       fprintf(stderr, "%s: %d problem%s found\n", config ? config : "<default>",
-              r, r == 1 ? "" : "s");
+              n, n == 1 ? "" : "s");
+    else
+      weft_log(WEFT_LOG_ERROR,
+               "%s: %d problem%s found: configuration refused, nothing "
+               "started",
+               config ? config : "<default>", n, n == 1 ? "" : "s");
     weft_engine_free(engine);
-    return r ? 1 : 0;
+    return n > 0 || r != 0 ? 1 : 0;
   }
 
   weftd_block_signals(&set);

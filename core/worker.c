@@ -189,6 +189,7 @@ int weft__worker_init(weft__worker_t *w, weft_engine_t *e, int id) {
 static void weft__worker_main(void *arg) {
   weft__worker_t *w = arg;
 
+  weft__tls_worker = w; /* weft_connect() checks it is called here */
   uv_run(&w->loop, UV_RUN_DEFAULT);
 }
 

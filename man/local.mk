@@ -5,6 +5,7 @@ dist_man_MANS += man/weft.7 man/weftd.8 man/weft.conf.5 man/weft-codec.3 \
 
 # The handler plugins' pages.
 dist_man_MANS += man/weft-pubsub.7
+dist_man_MANS += man/weft-proxy.7
 
 # The built-in codecs, and the conformance tool for codec plugins.
 dist_man_MANS += man/weft-codecs.7 man/weft-codec-test.1
@@ -66,6 +67,12 @@ dist_man_MANS += \
 	man/weft_worker_post.3 \
 	man/weft_conn_ref.3 \
 	man/weft_conn_ref_valid.3 \
+	man/weft_connect.3 \
+	man/weft_client_new.3 \
+	man/weft_client_free.3 \
+	man/weft_conn_connecting.3 \
+	man/weft_conn_read_stop.3 \
+	man/weft_conn_read_start.3 \
 	man/weft_conn_engine.3 \
 	man/weft_conn_worker.3 \
 	man/weft_engine_workers.3 \

@@ -17,3 +17,10 @@ plugins_pubsub_la_SOURCES = plugins/pubsub.c
 plugins_pubsub_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^weft_plugin$$'
 plugins_pubsub_la_LIBADD = libweft.la
+
+# proxy: frames forwarded to upstreams over outbound connections.
+pkglib_LTLIBRARIES += plugins/proxy.la
+plugins_proxy_la_SOURCES = plugins/proxy.c
+plugins_proxy_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^weft_plugin$$'
+plugins_proxy_la_LIBADD = libweft.la

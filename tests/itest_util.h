@@ -113,7 +113,9 @@ void itest_daemon_check_log(const itest_daemon_t *d);
   XX(accept_pauses)                                                            \
   XX(backpressure_pauses)                                                      \
   XX(shutdown_forced)                                                          \
-  XX(messages_in)
+  XX(messages_in)                                                              \
+  XX(frames_discarded)                                                         \
+  XX(connect_failures)
 
 enum {
 #define ITEST_STAT_ENUM(name) ITEST_ST_##name,

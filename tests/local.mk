@@ -6,3 +6,6 @@ include tests/codectest.mk
 include tools/local.mk
 include tests/pubsub.mk
 include tests/fuzz/local.mk
+include tests/proxy.mk
+include tests/check.mk
+EXTRA_DIST += tests/lib.sh

@@ -23,7 +23,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 CC=${CC:-cc}
 mandir=$top_srcdir/man
 pages="weft.7 weftd.8 weft.conf.5 weft-codec.3 weft-handler.3 weft-codecs.7
-weft-codec-test.1 weft-pubsub.7"
+weft-codec-test.1 weft-pubsub.7 weft-proxy.7"
 fail=0
 
 say() { echo "manlint: $*"; }

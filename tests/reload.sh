@@ -10,9 +10,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/weft-reload.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
-ok() { echo "ok: $*"; }
+. "${top_srcdir:?}/tests/lib.sh"
 
 port_of() { # LOG NAME [NTH]: the port of the NTH announcement of NAME
   i=0

@@ -18,6 +18,9 @@
 #include "opts_internal.h"
 #include "internal.h"
 
+/* The built handler plugins, beside the codecs (no built-ins here). */
+#define TEST_HANDLERS TEST_CODECS "/../../plugins/.libs"
+
 static const char *log_text;
 
 /* Parses text; returns the error count and leaves the log in log_text. */
@@ -132,11 +135,13 @@ static void test_listener_rules(void **state) {
   expect_log("needs bind");
   expect_log("needs codec");
   expect_log("needs handler");
+  /* Reported at the watermarks' line, with what to do. */
   assert_int_equal(
       parse(LISTENER("  low_watermark = \"64k\"; high_watermark = \"64k\";\n"),
             NULL),
       1);
-  expect_log("t.conf:1: low_watermark (65536) must be below high_watermark");
+  expect_log("t.conf:3: low_watermark (65536) must be below high_watermark "
+             "(65536); lower the one or raise the other");
   assert_int_equal(
       parse("listeners = ( { name = \"a\"; bind = \"nowhere\";\n"
             "  codec = { name = \"line\"; plugin = \"./x.so\"; };\n"
@@ -148,6 +153,57 @@ static void test_listener_rules(void **state) {
   expect_log("t.conf:3: handler needs name");
   assert_int_equal(parse("workers = 1;\n", NULL), 1);
   expect_log("no listeners");
+  /* A key of the wrong type is one problem, not also a missing key. */
+  assert_int_equal(
+      parse("listeners = ( { name = 7; bind = 8000;\n"
+            "  codec = { name = 3; }; handler = { name = \"echo\"; }; } );\n",
+            NULL),
+      3);
+  expect_log("t.conf:1: name must be a string");
+  expect_log("t.conf:1: bind must be a string");
+  expect_log("t.conf:2: name must be a string");
+  if (strstr(log_text, "needs") != NULL)
+    fail_msg("a present key reported as missing:\n%s", log_text);
+}
+
+/* An unknown key names what to do: the near key, or all of them. */
+static void test_unknown_key_hints(void **state) {
+  (void)state;
+  assert_int_equal(
+      parse("wrokers = 2;\n"
+            "colour = 1;\n" LISTENER("  idle = \"5s\"; backlgo = 5;\n"
+                                     "  frobnicate = true;\n"),
+            NULL),
+      5);
+  expect_log("t.conf:1: unknown setting \"wrokers\"; did you mean "
+             "\"workers\"?");
+  expect_log("t.conf:2: unknown setting \"colour\"; use workers, plugin_path, "
+             "shutdown_grace, mailbox_size, log_level or listeners");
+  expect_log("t.conf:5: unknown listener setting \"idle\"; did you mean "
+             "\"idle_timeout\"?");
+  expect_log("t.conf:5: unknown listener setting \"backlgo\"; did you mean "
+             "\"backlog\"?");
+  expect_log("t.conf:6: unknown listener setting \"frobnicate\"; use name, "
+             "bind, codec,");
+}
+
+static void test_closest(void **state) {
+  static const char *const names[] = {"max_length", "delimiter", "strip_cr"};
+  char buf[64];
+
+  (void)state;
+  assert_string_equal(weft__closest("max_lenght", names, 3), "max_length");
+  assert_string_equal(weft__closest("max_len", names, 3), "max_length");
+  assert_string_equal(weft__closest("delimitr", names, 3), "delimiter");
+  assert_null(weft__closest("colour", names, 3));
+  assert_null(weft__closest("x", names, 3)); /* too short to guess */
+  assert_null(weft__closest("max_length", names, 0));
+  weft__names_join(buf, sizeof(buf), names, 3, " or ");
+  assert_string_equal(buf, "max_length, delimiter or strip_cr");
+  weft__names_join(buf, sizeof(buf), names, 1, " or ");
+  assert_string_equal(buf, "max_length");
+  weft__names_join(buf, 12, names, 3, " or ");
+  assert_string_equal(buf, "max_length,");
 }
 
 static void test_duplicates(void **state) {
@@ -204,17 +260,29 @@ static void test_units(void **state) {
   assert_int_equal(weft__parse_duration("30", &v), WEFT_EINVAL);
 }
 
+/*
+ * Loads text as "t.conf" (expecting load_rc) and runs weft_engine_check()
+ * with the log captured into log_text.  Returns the engine (free it) and
+ * the number of problems in *problems.
+ */
+static weft_engine_t *check_text(const char *text, int load_rc,
+                                 int *problems) {
+  weft_engine_t *e;
+
+  assert_int_equal(weft_engine_new(&e), 0);
+  capture_start();
+  assert_int_equal(weft_engine_load_string(e, text, "t.conf"), load_rc);
+  *problems = weft_engine_check(e);
+  log_text = capture_end();
+  return e;
+}
+
 /* Options are checked by the plugins themselves, through the engine. */
 static void test_plugin_option_errors(void **state) {
-  weft_engine_t *e;
   int problems;
 
   (void)state;
-  assert_int_equal(weft_engine_new(&e), 0);
-  capture_start();
-  assert_int_equal(
-      weft_engine_load_string(
-          e,
+  weft_engine_free(check_text(
           "plugin_path = [ \"" TEST_CODECS "\", \"" TEST_PLUGINS "/.libs\" ];\n"
           "listeners = (\n"
           " { name = \"a\"; bind = \"127.0.0.1:0\";\n"
@@ -225,17 +293,92 @@ static void test_plugin_option_errors(void **state) {
           "   codec = { name = \"nosuchcodec\"; };\n" /* line 8 */
           "   handler = { plugin = \"" TEST_PLUGINS "/.libs/tcodec.so\"; }; }\n"
           ");\n",
-          "t.conf"),
-      0);
-  problems = weft_engine_check(e);
-  log_text = capture_end();
-  weft_engine_free(e);
+          0, &problems));
   assert_int_equal(problems, 4);
   expect_log("t.conf:5: codec \"line\": unknown option \"max_lenght\"");
   expect_log("t.conf:6: listener \"a\":");
   expect_log("is a codec plugin, named here as a handler");
   expect_log("t.conf:8: listener \"b\": codec plugin \"nosuchcodec\" not found");
   expect_log("t.conf:9: listener \"b\":");
+}
+
+/* An unknown option names the options the plugin asked for. */
+static void test_unknown_option_hints(void **state) {
+  weft_opts_t *o;
+  int64_t v;
+  const char *str;
+
+  (void)state;
+  o = weft__opts_new("codec", "demo", "t.conf");
+  assert_non_null(o);
+  assert_int_equal(weft__opts_add_int(o, "max_lenght", 5, 3), 0);
+  assert_int_equal(weft__opts_add_int(o, "colour", 1, 4), 0);
+  assert_int_equal(weft_opt_int(o, "max_length", 1, 0, 9, &v), 0);
+  assert_int_equal(weft_opt_str(o, "mode", "a", &str), 0);
+  weft__opts_check_unused(o);
+  assert_int_equal(weft__opts_nerrors(o), 2);
+  assert_string_equal(weft__opts_error(o, 0),
+                      "t.conf:3: codec \"demo\": unknown option "
+                      "\"max_lenght\"; did you mean \"max_length\"?");
+  assert_string_equal(weft__opts_error(o, 1),
+                      "t.conf:4: codec \"demo\": unknown option \"colour\"; "
+                      "it takes max_length and mode");
+  weft__opts_free(o);
+  o = weft__opts_new("handler", "quiet", "t.conf");
+  assert_int_equal(weft__opts_add_bool(o, "loud", 1, 7), 0);
+  weft__opts_check_unused(o);
+  assert_string_equal(weft__opts_error(o, 0),
+                      "t.conf:7: handler \"quiet\": unknown option \"loud\"; "
+                      "it takes no options: remove it");
+  weft__opts_free(o);
+}
+
+/*
+ * A refused configuration is still checked: weft_engine_check() counts the
+ * file's problems and goes on to the plugins of every listener it could
+ * read, so one run lists both kinds.
+ */
+static void test_check_refused(void **state) {
+  weft_engine_t *e;
+  int problems;
+
+  (void)state;
+  e = check_text(
+          "plugin_path = [ \"" TEST_CODECS "\", \"" TEST_HANDLERS "\" ];\n"
+          "colour = 1;\n" /* 2 */
+          "listeners = (\n"
+          " { name = \"a\"; bind = \"127.0.0.1:0\"; backlog = 0;\n" /* 4 */
+          "   codec = { name = \"line\"; max_length = -5; };\n"     /* 5 */
+          "   handler = { name = \"echo\"; }; },\n"
+          " { name = \"b\"; bind = \"127.0.0.1:0\";\n"
+          "   codec = { name = 5; };\n"                     /* 8 */
+          "   handler = { name = \"nosuchhandler\"; }; }\n" /* 9 */
+          ");\n",
+          WEFT_ECONFIG, &problems);
+  /* Not started: the refused file never replaces the running one. */
+  assert_int_equal(weft_engine_start(e), WEFT_EINVAL);
+  weft_engine_free(e);
+  assert_int_equal(problems, 5);
+  expect_log("t.conf:2: unknown setting \"colour\"");
+  expect_log("t.conf:4: backlog = 0 is out of range [1, 65535]");
+  expect_log("t.conf:8: name must be a string");
+  expect_log("t.conf:5: codec \"line\": option \"max_length\" must not be "
+             "negative");
+  expect_log("t.conf:9: listener \"b\": handler plugin \"nosuchhandler\" "
+             "not found (searched: " TEST_CODECS
+             "/nosuchhandler.so, " TEST_HANDLERS
+             "/nosuchhandler.so, built-ins");
+}
+
+/* A file libconfig cannot read: one problem, and check says so again. */
+static void test_check_unreadable(void **state) {
+  int problems;
+
+  (void)state;
+  weft_engine_free(check_text("workers = ;\n", WEFT_ECONFIG, &problems));
+  assert_int_equal(problems, 1);
+  expect_log("t.conf:1: syntax error; fix it and check again (reading stops "
+             "at the first syntax error)");
 }
 
 int main(void) {
@@ -250,6 +393,11 @@ int main(void) {
       cmocka_unit_test(test_addresses),
       cmocka_unit_test(test_units),
       cmocka_unit_test(test_plugin_option_errors),
+      cmocka_unit_test(test_unknown_key_hints),
+      cmocka_unit_test(test_closest),
+      cmocka_unit_test(test_unknown_option_hints),
+      cmocka_unit_test(test_check_refused),
+      cmocka_unit_test(test_check_unreadable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

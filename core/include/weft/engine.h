@@ -30,10 +30,12 @@ WEFT_EXTERN int weft_engine_load_string(weft_engine_t *engine,
 WEFT_EXTERN int weft_engine_load_default(weft_engine_t *engine);
 
 /*
- * Loads every plugin the configuration names and creates each listener's
- * codec and handler once, to validate their options, then releases them.
- * Binds nothing.  Returns the number of problems found (each logged), 0 if
- * none.
+ * Checks the configuration the last load gave, even one it refused: loads
+ * every plugin it names readably and creates each listener's codec and
+ * handler once, to validate their options, then releases them.  Binds
+ * nothing.  Returns the number of problems found, 0 if none: each logged
+ * here, or by the refused load (counted, not logged again); 1 when nothing
+ * was loaded.
  */
 WEFT_EXTERN int weft_engine_check(weft_engine_t *engine);
 

@@ -27,13 +27,15 @@ WEFT_BEGIN_DECLS
   XX(ECLOSED, -14, "connection closed")                                       \
   XX(EHANDLER, -15, "handler error")                                          \
   XX(EBIND, -16, "cannot bind address")                                      \
-  XX(EAGAIN, -17, "resource temporarily unavailable, try again")
+  XX(EAGAIN, -17, "resource temporarily unavailable, try again")            \
+  XX(ECONNREFUSED, -18, "connection refused")                                 \
+  XX(EUNAVAIL, -19, "no upstream available")
 
 typedef enum {
 #define WEFT__ERR_ENUM(name, val, msg) WEFT_##name = (val),
   WEFT_ERRNO_MAP(WEFT__ERR_ENUM)
 #undef WEFT__ERR_ENUM
-  WEFT__ERRNO_MIN = -18
+  WEFT__ERRNO_MIN = -20
 } weft_errno_t;
 
 /* A static, human-readable message for err ("unknown error" if unknown). */

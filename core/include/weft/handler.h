@@ -74,6 +74,16 @@ typedef struct weft_handler_vtable {
   void (*on_error)(weft_conn_t *conn, int error, const char *reason);
 
   /*
+   * ABI 1.2.  Optional.  The peer half-closed (sent FIN) and every frame
+   * before it was delivered.  Return 0 to close as without this callback
+   * (queued replies still go out first), or 1 to keep the connection open
+   * for writing while replies are still to come: the handler then closes
+   * it with weft_conn_close() (the idle and write timeouts still apply).
+   * Called once per connection.
+   */
+  int (*on_eof)(weft_conn_t *conn);
+
+  /*
    * ABI 1.2.  Optional.  Frames a codec's decode_many() found together in
    * one read, n >= 1, in stream order: slices valid until this call
    * returns.  Handle them as n on_frame() calls would, and return 0, or a

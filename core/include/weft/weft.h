@@ -15,5 +15,6 @@
 #include <weft/engine.h>
 #include <weft/stats.h>
 #include <weft/mailbox.h>
+#include <weft/connect.h>
 
 #endif /* WEFT_H */

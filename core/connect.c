@@ -1,0 +1,319 @@
+/*
+ * Outbound connections: weft_connect() makes the connection at once, then
+ * connects a non-blocking socket of our own, watched with uv_poll (as the
+ * accept loop does), under connect_timeout, retrying with a doubling
+ * backoff.  Once the socket is connected it is handed to the connection's
+ * libuv handle and the connection runs like an accepted one.  What the
+ * handler sent meanwhile waits in the connection's queue (conn_write.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+__thread weft__worker_t *weft__tls_worker;
+
+typedef struct weft__connector {
+  weft__list_t node; /* in its client's connecting list */
+  weft_conn_t *c;    /* NULL once the attempt is over */
+  weft__addr_t addr;
+  int fd;           /* the socket being connected, -1 when none */
+  int err;          /* a failure to report from the timer, errno value */
+  uint32_t attempt; /* attempts made */
+  uint64_t backoff; /* the next wait before a retry */
+  uv_timer_t timer; /* connect_timeout, backoff, deferred failures */
+  uv_poll_t poll;   /* writable: the attempt finished */
+  int polling;      /* poll initialised and not yet closed */
+  int handles;      /* libuv handles not yet closed: freed at 0 */
+} weft__connector_t;
+
+static void weft__connector_handle_closed(uv_handle_t *h) {
+  weft__connector_t *k = h->data;
+
+  if (h == (uv_handle_t *)&k->poll)
+    k->polling = 0;
+  if (--k->handles == 0)
+    free(k);
+}
+
+static void weft__connector_stop_poll(weft__connector_t *k) {
+  if (k->polling == 1) {
+    k->polling = 2; /* closing */
+    uv_close((uv_handle_t *)&k->poll, weft__connector_handle_closed);
+  }
+}
+
+/* The attempt is over either way: release what it holds. */
+static void weft__connector_done(weft__connector_t *k) {
+  weft__connector_stop_poll(k);
+  if (k->fd >= 0)
+    close(k->fd);
+  k->fd = -1;
+  weft__list_remove(&k->node);
+  k->c = NULL;
+  uv_close((uv_handle_t *)&k->timer, weft__connector_handle_closed);
+}
+
+static weft__connector_t *weft__connector_of(weft_conn_t *c) {
+  weft_client_t *cl = c->wl->l->client;
+  weft__list_t *n;
+
+  for (n = cl->connecting.next; n != &cl->connecting; n = n->next)
+    if (WEFT__CONTAINER_OF(n, weft__connector_t, node)->c == c)
+      return WEFT__CONTAINER_OF(n, weft__connector_t, node);
+  return NULL;
+}
+
+void weft__connect_abort(weft_conn_t *c) {
+  weft__connector_t *k = weft__connector_of(c);
+
+  c->flags &= ~(unsigned)WEFT__C_CONNECTING;
+  if (k != NULL)
+    weft__connector_done(k);
+}
+
+static const char *weft__connector_addr(const weft__connector_t *k, char *buf,
+                                        size_t len) {
+  if (k->addr.family == AF_UNIX)
+    snprintf(buf, len, "unix:%s", k->addr.unix_path);
+  else
+    weft__addr_format((const struct sockaddr *)&k->addr.ss, buf, len);
+  return buf;
+}
+
+static void weft__connect_attempt(weft__connector_t *k);
+
+static void weft__connect_retry_cb(uv_timer_t *t) {
+  weft__connector_t *k = t->data;
+
+  if (k->polling != 0) {
+    /* The last attempt's poll handle is still closing. */
+    uv_timer_start(&k->timer, weft__connect_retry_cb, 1, 0);
+    return;
+  }
+  weft__connect_attempt(k);
+}
+
+/* An attempt failed with errno err: retry after a backoff, or give up. */
+static void weft__connect_failed(weft__connector_t *k, int err) {
+  weft_conn_t *c = k->c;
+  weft_client_t *cl = c->wl->l->client;
+  char addr[128], detail[256];
+  int code;
+
+  weft__connector_stop_poll(k);
+  if (k->fd >= 0)
+    close(k->fd);
+  k->fd = -1;
+  weft__connector_addr(k, addr, sizeof(addr));
+  if (k->attempt <= cl->retries && !c->wl->w->stop_seen &&
+      !(c->flags & WEFT__C_CLOSING)) {
+    weft_log(WEFT_LOG_INFO,
+             "client \"%s\" conn #%llu: connecting to %s failed (%s); "
+             "attempt %u of %u in %llu ms",
+             cl->name, (unsigned long long)c->id, addr, strerror(err),
+             k->attempt + 1, cl->retries + 1, (unsigned long long)k->backoff);
+    uv_timer_start(&k->timer, weft__connect_retry_cb, k->backoff, 0);
+    k->backoff *= 2;
+    if (k->backoff > cl->backoff_max_ms)
+      k->backoff = cl->backoff_max_ms;
+    return;
+  }
+  code = err == ETIMEDOUT      ? WEFT_ETIMEDOUT
+         : err == ECONNREFUSED ? WEFT_ECONNREFUSED
+         : err == ENOMEM       ? WEFT_ENOMEM
+                               : WEFT_EIO;
+  snprintf(detail, sizeof(detail), "connecting to %s failed: %s", addr,
+           strerror(err));
+  weft_log(WEFT_LOG_WARN, "client \"%s\" conn #%llu: %s (%u attempt%s)",
+           cl->name, (unsigned long long)c->id, detail, k->attempt,
+           k->attempt == 1 ? "" : "s");
+  WEFT__STAT_ADD(&c->wl->stats, connect_failures, 1);
+  weft__connector_done(k);
+  c->flags &= ~(unsigned)WEFT__C_CONNECTING;
+  weft__conn_close(c, code, detail, 1);
+}
+
+static void weft__connect_timeout_cb(uv_timer_t *t) {
+  weft__connector_t *k = t->data;
+
+  weft__connect_failed(k, k->err ? k->err : ETIMEDOUT);
+}
+
+/* The socket is connected: the connection takes it over. */
+static void weft__connect_established(weft__connector_t *k) {
+  weft_conn_t *c = k->c;
+  weft__worker_t *w = c->wl->w;
+  int fd = k->fd, r;
+
+  weft__connector_stop_poll(k);
+  r = weft__conn_open_fd(c, k->addr.family, fd);
+  if (r != 0) {
+    weft__connect_failed(k, -r);
+    return;
+  }
+  k->fd = -1; /* the handle owns it now */
+  weft__connector_done(k);
+  c->flags &= ~(unsigned)WEFT__C_CONNECTING;
+  c->last_io = weft__tick_now(w);
+  weft_log(WEFT_LOG_DEBUG, "client \"%s\" conn #%llu: connected to %s",
+           c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c));
+  /* Closed meanwhile: what it queued still goes out, then our FIN. */
+  if (!(c->flags & WEFT__C_CLOSING)) {
+    if (c->wl->hvt->on_open != NULL && (r = c->wl->hvt->on_open(c)) != 0) {
+      weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER, "refused by the handler",
+                       0);
+      return;
+    }
+    if (c->flags & WEFT__C_CLOSING)
+      return;
+    /* Held by its handler: weft_conn_read_start() starts it later. */
+    c->flags &= ~(unsigned)(c->flags & WEFT__C_HELD ? 0 : WEFT__C_PAUSED);
+    if (!(c->flags & WEFT__C_HELD) && weft__conn_read_start(c) != 0) {
+      weft__conn_close(c, WEFT_EIO, "cannot start reading", 1);
+      return;
+    }
+    weft__timer_schedule(c);
+  }
+  weft__conn_flush(c);
+}
+
+static void weft__connect_poll_cb(uv_poll_t *p, int status, int events) {
+  weft__connector_t *k = p->data;
+  socklen_t len = sizeof(int);
+  int soerr = 0;
+
+  (void)events;
+  if (k->c == NULL || k->polling != 1)
+    return;
+  uv_timer_stop(&k->timer);
+  /* libuv reports POLLERR as UV_EBADF: the socket knows the real error. */
+  if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+    soerr = errno;
+  else if (soerr == 0 && status < 0)
+    soerr = -status;
+  if (soerr != 0)
+    weft__connect_failed(k, soerr);
+  else
+    weft__connect_established(k);
+}
+
+static void weft__connect_attempt(weft__connector_t *k) {
+  weft_conn_t *c = k->c;
+  weft_client_t *cl = c->wl->l->client;
+  const struct sockaddr *sa = (const struct sockaddr *)&k->addr.ss;
+  struct sockaddr_un un;
+  socklen_t len;
+  int fd, r;
+
+  k->attempt++;
+  k->err = 0;
+  if (k->addr.family == AF_UNIX) {
+    memset(&un, 0, sizeof(un));
+    un.sun_family = AF_UNIX;
+    memcpy(un.sun_path, k->addr.unix_path, sizeof(un.sun_path));
+    sa = (const struct sockaddr *)&un;
+    len = sizeof(un);
+  } else {
+    len = k->addr.family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in);
+  }
+  fd = socket(k->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    k->err = errno;
+  } else if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
+    k->err = errno == EAGAIN ? ECONNREFUSED : errno; /* a full Unix backlog */
+    close(fd);
+  } else if ((r = uv_poll_init(&c->wl->w->loop, &k->poll, fd)) != 0 ||
+             (k->poll.data = k, k->polling = 1, k->handles++,
+              uv_poll_start(&k->poll, UV_WRITABLE, weft__connect_poll_cb)) !=
+                 0) {
+    k->err = r != 0 ? -r : EIO;
+    close(fd);
+    weft__connector_stop_poll(k);
+  } else {
+    k->fd = fd;
+    uv_timer_start(&k->timer, weft__connect_timeout_cb, cl->connect_timeout_ms,
+                   0);
+    return;
+  }
+  /* Failures are reported from the loop, never inside weft_connect(). */
+  uv_timer_start(&k->timer, weft__connect_timeout_cb, 0, 0);
+}
+
+int weft_connect(weft_client_t *cl, const char *address, void *data,
+                 weft_conn_t **out) {
+  weft__worker_t *w = cl != NULL ? cl->wl.w : NULL;
+  weft__connector_t *k;
+  weft_conn_t *c;
+  void *cs = NULL;
+  int r;
+
+  *out = NULL;
+  if (w == NULL || cl->freed || weft__tls_worker != w || address == NULL)
+    return WEFT_EINVAL;
+  if (w->stop_seen == 2)
+    return WEFT_ESHUTDOWN;
+  k = calloc(1, sizeof(*k));
+  if (k == NULL)
+    return WEFT_ENOMEM;
+  if (weft__addr_parse(address, &k->addr) != 0) {
+    free(k);
+    return WEFT_EINVAL;
+  }
+  c = calloc(1, offsetof(weft_conn_t, h) + (k->addr.family == AF_UNIX
+                                                ? sizeof(uv_pipe_t)
+                                                : sizeof(uv_tcp_t)));
+  if (c == NULL ||
+      (k->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
+                                 : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
+    free(c);
+    free(k);
+    return WEFT_ENOMEM;
+  }
+  if (cl->wl.cvt->conn_init != NULL &&
+      (r = cl->wl.cvt->conn_init(cl->wl.cstate, &cs)) != 0) {
+    /* Nothing counted yet: the handle just goes. */
+    c->h.handle.data = c;
+    uv_close(&c->h.handle, (uv_close_cb)free);
+    free(k);
+    return r;
+  }
+  c->h.handle.data = c;
+  c->wl = &cl->wl;
+  c->data = data;
+  if (k->addr.family == AF_INET)
+    memcpy(&c->peer_addr.in, &k->addr.ss, sizeof(c->peer_addr.in));
+  else if (k->addr.family == AF_INET6)
+    memcpy(&c->peer_addr.in6, &k->addr.ss, sizeof(c->peer_addr.in6));
+  c->id = weft__conn_new_id();
+  c->last_io = weft__tick_now(w);
+  weft__list_init(&c->tnode);
+  weft__list_push(&w->conns, &c->node);
+  w->nconns++;
+  cl->wl.nconns++;
+  cl->owner->nconns++; /* the owner's handler outlives its connections */
+  __atomic_add_fetch(&cl->l.nconns, 1, __ATOMIC_RELAXED);
+  WEFT__STAT_ADD(&cl->wl.stats, conns_open, 1);
+  WEFT__STAT_ADD(&cl->wl.stats, conns_total, 1);
+  weft__framer_init(&c->fr, cl->wl.cvt, cl->wl.cstate, cs, c);
+  c->flags = WEFT__C_OUTBOUND | WEFT__C_CONNECTING | WEFT__C_OPEN;
+  k->c = c;
+  k->fd = -1;
+  k->backoff = cl->backoff_ms;
+  k->timer.data = k;
+  uv_timer_init(&w->loop, &k->timer);
+  k->handles = 1;
+  weft__list_push(&cl->connecting, &k->node);
+  weft__connect_attempt(k);
+  *out = c;
+  return 0;
+}
+
+int weft_conn_connecting(const weft_conn_t *c) {
+  return (c->flags & WEFT__C_CONNECTING) != 0;
+}
