@@ -435,7 +435,18 @@ static size_t length_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
     }
   }
 #endif
-  if (s->kind == 8) {
+  if (s->kind == 8 && offset == 0 && strip == 4 && k == 4) {
+    /* The default: a 4-byte big-endian payload length, stripped. */
+    while (f < fend && end - p >= 4) {
+      v = length_get(8, 4, p);
+      if (v - vmin > span || (size_t)(end - p) - 4 < v)
+        break;
+      f->data = p + 4;
+      f->len = (size_t)v;
+      f++;
+      p += 4 + (size_t)v;
+    }
+  } else if (s->kind == 8) {
     while (f < fend && (size_t)(end - p) >= hend) {
       v = length_get(8, 4, p + offset);
       /* vmin <= v <= vmax, as one comparison */
