@@ -50,6 +50,7 @@ typedef struct {
   int discard;              /* on_overflow = "discard" */
   size_t enc_min, enc_max;  /* frame lengths encode() takes: vmin..vmax */
   unsigned kind;            /* size * 2 + little: picks the field's form */
+  int plain;                /* header = the field alone, stripped */
 } length_state_t;
 
 /* Per connection, only with on_overflow = "discard". */
@@ -227,6 +228,7 @@ static int length_create(weft_opts_t *opts, void **state) {
     s->strip = strip < 0 ? s->hend : (size_t)strip;
     s->max_frame = (size_t)max_frame;
     s->kind = s->size * 2 + (unsigned)s->little;
+    s->plain = s->offset == 0 && s->strip == s->hend;
     rc = length_bounds(opts, s, adj, includes);
   }
   if (rc != 0) {
@@ -382,8 +384,9 @@ static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
   }
 
   /* Compared before anything is added to it: no field value, up to
-   * 2^64-1, can wrap a size. */
-  v = length_get(s->kind, s->size, in + s->offset);
+   * 2^64-1, can wrap a size.  The default field is read with one load. */
+  v = s->kind == 8 ? length_get(8, 4, in + s->offset)
+                   : length_get(s->kind, s->size, in + s->offset);
   if (v > s->vmax)
     return length_overflow(ctx, s, v, len, d);
   if (v < s->vmin) {
@@ -543,6 +546,17 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
   uint8_t *p;
   int r;
 
+  if (s->plain && s->kind == 8 && len < LENGTH_APART &&
+      len - s->enc_min <= s->enc_max - s->enc_min) {
+    /* The default: 4 bytes big-endian, then the frame. */
+    p = weft_out_reserve(out, 4 + len);
+    if (p == NULL)
+      return WEFT_ENOMEM;
+    length_put(8, 4, p, (uint64_t)((int64_t)(4 + len) - s->k));
+    if (len > 0)
+      memcpy(p + 4, frame, len);
+    return 0;
+  }
   if ((r = length_check(s, frame, len)) != 0)
     return r;
   if (s->hend <= s->strip && len >= LENGTH_APART) {
@@ -575,7 +589,7 @@ static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
   const size_t lo = s->enc_min, span = s->enc_max - s->enc_min;
   const size_t strip = s->strip;
   const uint64_t add = (uint64_t)((int64_t)strip - s->k);
-  const int plain = s->offset == 0 && strip == s->hend;
+  const int plain = s->plain;
   size_t i = 0, j, total, len;
   uint8_t *p;
   int r;
@@ -596,7 +610,8 @@ static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
         for (; i < j; i++) {
           len = frames[i].len;
           length_put(8, 4, p, len + add);
-          memcpy(p + 4, frames[i].data, len);
+          if (len > 0)
+            memcpy(p + 4, frames[i].data, len);
           p += 4 + len;
         }
       } else {

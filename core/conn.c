@@ -214,8 +214,10 @@ static int weft__conn_frames_done(weft__conn_sink_t *s) {
 }
 
 /* A frame the codec skipped (on_overflow = "discard"): reported, and the
- * connection goes on. */
-static int weft__conn_on_skip(weft_conn_t *c, int err) {
+ * connection goes on; what on_error sent counts against the watermark. */
+static int weft__conn_on_skip(weft__conn_sink_t *s, int err) {
+  weft_conn_t *c = s->c;
+
   WEFT__STAT_ADD(&c->wl->stats, frames_discarded, 1);
   weft_log(WEFT_LOG_WARN,
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
@@ -225,7 +227,7 @@ static int weft__conn_on_skip(weft_conn_t *c, int err) {
            c->fr.reason);
   if (c->wl->hvt->on_error != NULL)
     c->wl->hvt->on_error(c, err, c->fr.reason);
-  return (c->flags & WEFT__C_CLOSING) ? 1 : 0;
+  return weft__conn_frames_done(s);
 }
 
 static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
@@ -237,7 +239,7 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
   if (c->flags & WEFT__C_CLOSING)
     return 1;
   if (frame == NULL)
-    return weft__conn_on_skip(c, -(int)len);
+    return weft__conn_on_skip(s, -(int)len);
   WEFT__STAT_ADD(&c->wl->stats, frames_in, 1);
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {

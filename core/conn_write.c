@@ -125,17 +125,20 @@ void weft__conn_mark_dirty(weft_conn_t *c) {
 }
 
 /*
- * New output was queued: watch the watermark, and flush it this iteration.
- * In the connection's own read callback nothing more is needed: the
- * callback flushes it before it ends (weft__conn_read).
+ * A handler queued output: watch the watermark, and flush it this
+ * iteration.  In the connection's own read callback neither is needed
+ * here: after each frame or batch the engine checks the watermark
+ * (weft__conn_frames_done), and the callback flushes before it ends
+ * (weft__conn_read).
  */
 static inline void weft__conn_queued_more(weft_conn_t *c, weft__worker_t *w) {
+  if (w->zc_conn == c) {
+    c->flags |= WEFT__C_DIRTY;
+    return;
+  }
   if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
     c->flags |= WEFT__C_HIGH; /* owes on_writable once it drains */
-  if (w->zc_conn == c)
-    c->flags |= WEFT__C_DIRTY;
-  else
-    weft__conn_mark_dirty(c);
+  weft__conn_mark_dirty(c);
 }
 
 /* Undoes an encoder's partial output after it failed. */
@@ -240,6 +243,9 @@ int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
     weft__conn_rollback(c, b, &m);
     return WEFT_ENOMEM;
   }
+  /* A codec may write while decoding, with no frame checked after it. */
+  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
+    c->flags |= WEFT__C_HIGH;
   weft__conn_queued_more(c, w);
   return 0;
 }
