@@ -589,24 +589,29 @@ static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
   const size_t lo = s->enc_min, span = s->enc_max - s->enc_min;
   const size_t strip = s->strip;
   const uint64_t add = (uint64_t)((int64_t)strip - s->k);
-  const int plain = s->plain;
   size_t i = 0, j, total, len;
   uint8_t *p;
   int r;
 
+  if (strip < s->hend) {
+    /* Frames that carry part of the header: each checked by encode(). */
+    for (; i < n; i++)
+      if ((r = length_encode(ctx, frames[i].data, frames[i].len, out)) != 0)
+        return r;
+    return 0;
+  }
   while (i < n) {
     total = 0;
-    for (j = i; j < n && frames[j].len < LENGTH_APART; j++) {
-      if (frames[j].len - lo > span || (!plain && s->strip < s->hend))
-        if ((r = length_check(s, frames[j].data, frames[j].len)) != 0)
-          return r;
-      total += strip + frames[j].len;
+    for (j = i; j < n && (len = frames[j].len) < LENGTH_APART; j++) {
+      if (len - lo > span) /* out of enc_min..enc_max: say which way */
+        return length_check(s, frames[j].data, len);
+      total += len;
     }
     if (j > i) {
-      p = weft_out_reserve(out, total);
+      p = weft_out_reserve(out, total + (j - i) * strip);
       if (p == NULL)
         return WEFT_ENOMEM;
-      if (plain && s->kind == 8) {
+      if (s->plain && s->kind == 8) {
         for (; i < j; i++) {
           len = frames[i].len;
           length_put(8, 4, p, len + add);
