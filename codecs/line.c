@@ -521,7 +521,11 @@ static LINE_INLINE void line_copy_check(line_scan_t *k, uint8_t *dst,
   size_t i;
 
   if (len >= 16) {
-    for (i = 0; i + 16 < len; i += 16)
+    for (i = 0; i + 32 < len; i += 32) {
+      line_copy16(k, dst + i, src + i);
+      line_copy16(k, dst + i + 16, src + i + 16);
+    }
+    if (i + 16 < len)
       line_copy16(k, dst + i, src + i);
     /* The last 16 bytes, overlapping what was done. */
     line_copy16(k, dst + len - 16, src + len - 16);
