@@ -114,7 +114,9 @@ typedef struct weft_codec_vtable {
    * *used to the input bytes they took (0 with no frame).  Each frame is a
    * slice of the input, valid as decode()'s are.  The engine calls it only
    * at a frame's start, then decode() for whatever it left; it must not
-   * change per-connection state that decode() would leave unchanged.
+   * change per-connection state that decode() would leave unchanged.  The
+   * engine checks *used, not each slice as it does decode()'s frame: test
+   * decode_many against decode() over every split of your vectors.
    */
   size_t (*decode_many)(weft_codec_ctx_t *ctx, const uint8_t *in, size_t len,
                         weft_frame_t *frames, size_t max, size_t *used);
