@@ -13,12 +13,13 @@
 
 static uint64_t weft__conn_next_id;
 
+static void weft__conn_stop_reading(weft_conn_t *c);
+
 uint64_t weft__conn_new_id(void) {
   return __atomic_add_fetch(&weft__conn_next_id, 1, __ATOMIC_RELAXED);
 }
 
-static void weft__conn_closed_cb(uv_handle_t *h) {
-  weft_conn_t *c = h->data;
+void weft__conn_release(weft_conn_t *c) {
   weft__wlistener_t *wl = c->wl;
   weft__worker_t *w = wl->w;
 
@@ -40,6 +41,10 @@ static void weft__conn_closed_cb(uv_handle_t *h) {
   weft__worker_conn_gone(w);
 }
 
+static void weft__conn_closed_cb(uv_handle_t *h) {
+  weft__conn_release(h->data);
+}
+
 static void weft__conn_hard_close(weft_conn_t *c) {
   weft__worker_t *w = c->wl->w;
 
@@ -54,6 +59,8 @@ static void weft__conn_hard_close(weft_conn_t *c) {
     w->stage_owner = NULL;
     w->stage.len = 0;
   }
+  if (c->flags & WEFT__C_MEMORY)
+    return; /* no handle: weft_embed_free() releases it */
   uv_close(&c->h.handle, weft__conn_closed_cb);
 }
 
@@ -70,10 +77,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
                                     ? reason
                                     : WEFT_EHANDLER);
     weft__mailbox_forget(c); /* no message after on_close */
-    if (c->flags & WEFT__C_READING) {
-      uv_read_stop(&c->h.stream);
-      c->flags &= ~(unsigned)WEFT__C_READING;
-    }
+    weft__conn_stop_reading(c);
     if (weft__framer_pending(&c->fr) > 0 && reason != 0 && c->fr.error == 0)
       weft_log(WEFT_LOG_INFO,
                "listener \"%s\" conn #%llu from %s: closing with %zu bytes of "
@@ -150,6 +154,12 @@ void weft__conn_shutdown(weft_conn_t *c) {
     weft__conn_hard_close(c); /* nothing was sent: no FIN to send */
     return;
   }
+  if (c->flags & WEFT__C_MEMORY) {
+    /* In memory there is no RST to spare the last replies: done. */
+    c->flags |= WEFT__C_SHUT;
+    weft__conn_hard_close(c);
+    return;
+  }
   req = weft__conn_shutdown_req(c);
   if (req == NULL) {
     weft__conn_hard_close(c);
@@ -174,7 +184,8 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 
 static void weft__conn_stop_reading(weft_conn_t *c) {
   if (c->flags & WEFT__C_READING) {
-    uv_read_stop(&c->h.stream);
+    if (!(c->flags & WEFT__C_MEMORY))
+      uv_read_stop(&c->h.stream);
     c->flags &= ~(unsigned)WEFT__C_READING;
   }
 }
@@ -437,7 +448,10 @@ void weft__conn_begin_stop(weft_conn_t *c) {
    * read exactly those, answer their frames, then close.  A connection held
    * back by backpressure closes once it has drained (conn_resume).
    */
-  if (uv_fileno(&c->h.handle, &fd) != 0 || ioctl(fd, FIONREAD, &avail) != 0)
+  if (c->flags & WEFT__C_MEMORY)
+    avail = (int)weft__embed_unread(c);
+  else if (uv_fileno(&c->h.handle, &fd) != 0 ||
+           ioctl(fd, FIONREAD, &avail) != 0)
     avail = 0;
   c->drain_left = avail;
   if (avail > 0 || (c->flags & WEFT__C_PAUSED))
@@ -554,7 +568,11 @@ int weft__conn_open_fd(weft_conn_t *c, int family, int fd) {
 }
 
 int weft__conn_read_start(weft_conn_t *c) {
-  int r = uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read);
+  int r = 0;
+
+  /* In memory, input arrives by weft_embed_feed(): nothing to start. */
+  if (!(c->flags & WEFT__C_MEMORY))
+    r = uv_read_start(&c->h.stream, weft__conn_alloc, weft__conn_read);
 
   if (r == 0)
     c->flags |= WEFT__C_READING;
@@ -590,6 +608,8 @@ const char *weft_conn_peer(const weft_conn_t *c) {
   /* Formatted on demand: an idle connection keeps only the address. */
   static __thread char buf[64];
 
+  if (c->flags & WEFT__C_MEMORY)
+    return "memory";
   if (c->peer_addr.sa.sa_family == AF_UNSPEC)
     return "unix";
   weft__addr_format(&c->peer_addr.sa, buf, sizeof(buf));

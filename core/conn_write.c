@@ -57,6 +57,8 @@ static int64_t weft__conn_taken(weft_conn_t *c) {
   uv_os_fd_t fd;
   int outq = 0;
 
+  if (c->flags & WEFT__C_MEMORY)
+    return t; /* what the in-memory peer was handed, it has read */
   if (c->flags & WEFT__C_WRITING)
     t += (int64_t)c->ws->wing.len -
          (int64_t)uv_stream_get_write_queue_size(&c->h.stream);
@@ -288,8 +290,8 @@ static int weft__conn_try_write(weft_conn_t *c, const uint8_t *base,
   int n;
 
   *written = 0;
-  if (len == 0)
-    return 0;
+  if (len == 0 || (c->flags & WEFT__C_MEMORY))
+    return 0; /* in memory, the queue goes to the peer below */
   n = uv_try_write(&c->h.stream, &ub, 1);
   if (n >= 0) {
     *written = (size_t)n;
@@ -325,7 +327,8 @@ void weft__conn_flush(weft_conn_t *c) {
     /* Our queue is empty by construction: try the whole batch at once. */
     weft__buf_t rest = {NULL, 0, 0};
     w->stage_owner = NULL;
-    r = weft__stage_write(w, &c->h.stream, &rest, &written);
+    r = weft__stage_write(
+        w, (c->flags & WEFT__C_MEMORY) ? NULL : &c->h.stream, &rest, &written);
     weft__conn_wrote(c, written);
     if (r == 0 && rest.len > 0) {
       if (weft__conn_ws(c) == NULL)
@@ -347,7 +350,15 @@ void weft__conn_flush(weft_conn_t *c) {
     weft__conn_wrote(c, written);
     weft__buf_consume(&c->ws->wq, written);
   }
-  if (!(c->flags & WEFT__C_WRITING) && weft__conn_wq_len(c) > 0) {
+  if (c->flags & WEFT__C_MEMORY) {
+    /* weft_embed: the peer takes what it reads; the rest waits queued. */
+    r = weft__embed_write(c, &written);
+    if (r != 0) {
+      weft__conn_write_failed(c, r);
+      return;
+    }
+    weft__conn_wrote(c, written);
+  } else if (!(c->flags & WEFT__C_WRITING) && weft__conn_wq_len(c) > 0) {
     /* The kernel is full: the rest goes out when the socket drains. */
     weft__wstate_t *ws = c->ws;
     ws->wing = ws->wq;

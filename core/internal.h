@@ -198,6 +198,7 @@ enum {
   WEFT__C_DIRTY = 1 << 8,    /* output queued since the last flush */
   WEFT__C_LINGER = 1 << 9,   /* waiting for the peer's FIN after ours */
   WEFT__C_HIGH = 1 << 10,    /* above the high watermark (owes on_writable) */
+  WEFT__C_MEMORY = 1 << 11,    /* in memory (weft_embed): no socket, no handle */
   WEFT__C_EOF_KEPT = 1 << 12,   /* on_eof kept it open after the peer's FIN */
   WEFT__C_CONNECTING = 1 << 13, /* outbound, not established yet */
   WEFT__C_HELD = 1 << 14,       /* weft_conn_read_stop() by a handler */
@@ -333,6 +334,15 @@ struct weft_engine {
 int weft__lsn_new(weft_engine_t *e, weft__config_t *cfg,
                   const weft__listener_conf_t *lc, int check,
                   weft__listener_t **out);
+/*
+ * Runs one plugin's create() with its options; the first instance also
+ * reports options nobody asked for.  Logs each problem once (first) with
+ * file:line; returns their number.
+ */
+int weft__lsn_create(weft_engine_t *e, weft__wlistener_t *wl,
+                     const weft__plugin_spec_t *spec, const weft__plugin_t *p,
+                     int (*create)(weft_opts_t *, void **), void **state,
+                     int *made, int first);
 /* Binds every worker's socket; prev holds the same address (a reload). */
 int weft__lsn_bind(weft_engine_t *e, weft__listener_t *l,
                    weft__listener_t *prev);
@@ -388,6 +398,10 @@ int weft__conn_read_start(weft_conn_t *c);
 uint64_t weft__conn_new_id(void);
 /* Graceful stop: on_shutdown, then answer what was received, then close. */
 void weft__conn_begin_stop(weft_conn_t *c);
+/* A fresh connection id, unique in the process. */
+uint64_t weft__conn_new_id(void);
+/* Frees a closed connection and its counts (after its handle closed). */
+void weft__conn_release(weft_conn_t *c);
 
 /* conn_write.c */
 void weft__conn_ws_free(weft_conn_t *c);
@@ -432,7 +446,8 @@ static inline void weft__stage_save(const weft__worker_t *w,
   m->ref_bytes = w->ref_bytes;
 }
 void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m);
-/* Writes the batch with one try-write; copies what is left into rest. */
+/* Writes the batch with one try-write; copies what is left into rest
+ * (all of it when s is NULL: an in-memory connection). */
 int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
                       size_t *written);
 
@@ -442,6 +457,10 @@ void weft__timer_init(weft__worker_t *w);
 void weft__timer_schedule(weft_conn_t *c);
 void weft__timer_cancel(weft_conn_t *c);
 void weft__timer_arm(weft__worker_t *w);
+/* What a deadline of `kind` does when it passes (the wheel calls it). */
+void weft__timer_expire(weft_conn_t *c, int kind);
+/* True when a deadline of `kind` is running for c. */
+int weft__timer_armed(const weft_conn_t *c, int kind);
 
 /* engine.c */
 /* Starts libltdl once; points the search path at c's plugin_path. */
@@ -473,5 +492,12 @@ void weft__worker_conn_gone(weft__worker_t *w);
 void weft__worker_tick(weft__worker_t *w);
 /* Closes every handle and runs the loop dry; for start-up failures. */
 void weft__worker_teardown(weft__worker_t *w);
+
+/* embed.c: the in-memory transport of WEFT__C_MEMORY connections. */
+/* Hands queued output to the peer, as much as it reads; sets *written.
+ * 0 or UV_ENOMEM. */
+int weft__embed_write(weft_conn_t *c, size_t *written);
+/* Bytes fed by the peer and not read yet (a socket's FIONREAD). */
+size_t weft__embed_unread(const weft_conn_t *c);
 
 #endif /* WEFT_CORE_INTERNAL_H */

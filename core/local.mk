@@ -15,7 +15,8 @@ weftinclude_HEADERS = \
 	core/include/weft/engine.h \
 	core/include/weft/stats.h \
 	core/include/weft/mailbox.h \
-	core/include/weft/connect.h
+	core/include/weft/connect.h \
+	core/include/weft/embed.h
 nodist_weftinclude_HEADERS = core/include/weft/version.h
 
 # Everything of libweft, with internal symbols visible, for unit tests.
@@ -43,7 +44,8 @@ core_libweftcore_la_SOURCES = \
 	core/stats.c \
 	core/stage.c \
 	core/mailbox.c \
-	core/engine.c
+	core/engine.c \
+	core/embed.c
 core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)
 
 lib_LTLIBRARIES += libweft.la

@@ -35,7 +35,7 @@ static int weft__lsn_opts_errors(weft_opts_t *o, size_t from) {
  * reports options nobody asked for; every error is logged once, with
  * file:line.  Returns the number of problems.
  */
-static int weft__lsn_create(weft_engine_t *e, weft__wlistener_t *wl,
+int weft__lsn_create(weft_engine_t *e, weft__wlistener_t *wl,
                             const weft__plugin_spec_t *spec,
                             const weft__plugin_t *p,
                             int (*create)(weft_opts_t *, void **),

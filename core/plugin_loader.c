@@ -325,6 +325,72 @@ static weft__plugin_t *weft__plugin_adopt(weft__plugins_t *reg,
   return p;
 }
 
+weft__plugin_t *weft__plugin_from_desc(weft__plugins_t *reg,
+                                       const weft_plugin_t *d,
+                                       const char *label, uint32_t kind,
+                                       char *err, size_t len) {
+  weft__plugin_t *p;
+  weft__list_t *n;
+
+  if (d == NULL) {
+    weft__errf(err, len, "%s: no descriptor (NULL)", label);
+    return NULL;
+  }
+  p = calloc(1, sizeof(*p));
+  if (p == NULL) {
+    weft__errf(err, len, "%s: out of memory", label);
+    return NULL;
+  }
+  weft__list_init(&p->node);
+  if (weft__plugin_validate(d, label, p, err, len) != 0) {
+    free(p);
+    return NULL;
+  }
+  if (d->kind != kind) {
+    weft__errf(err, len, "%s: \"%s\" is a %s plugin, given as the %s", label,
+               d->name, weft_plugin_kind_name(d->kind),
+               weft_plugin_kind_name(kind));
+    free(p);
+    return NULL;
+  }
+  for (n = reg->loaded.next; n != &reg->loaded; n = n->next)
+    if (strcmp(WEFT__CONTAINER_OF(n, weft__plugin_t, node)->name, d->name) ==
+        0) {
+      weft__errf(err, len, "%s: plugin name \"%s\" is already taken", label,
+                 d->name);
+      free(p);
+      return NULL;
+    }
+  p->name = strdup(d->name);
+  p->file = strdup(label);
+  if (p->name == NULL || p->file == NULL) {
+    weft__errf(err, len, "%s: out of memory", label);
+    free(p->name);
+    free(p->file);
+    free(p);
+    return NULL;
+  }
+  p->desc = d;
+  p->kind = d->kind;
+  p->refs = 1;
+  weft__list_push(&reg->loaded, &p->node);
+  return p;
+}
+
+const weft_plugin_t *weft__plugin_builtin(const char *name) {
+  const lt_dlsymlist *sym;
+  char want[96];
+
+  if (name == NULL || !weft__name_valid(name))
+    return NULL;
+  snprintf(want, sizeof(want), "%s_LTX_%s", name, WEFT_PLUGIN_SYMBOL_NAME);
+  for (sym = lt_libweft_LTX_preloaded_symbols;
+       sym != NULL && sym->name != NULL; sym++)
+    if (sym->address != NULL && strcmp(sym->name, want) == 0)
+      return sym->address;
+  return NULL;
+}
+
 static weft__plugin_t *weft__plugin_open_file(weft__plugins_t *reg,
                                               const char *path, char *err,
                                               size_t len) {

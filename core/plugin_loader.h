@@ -55,6 +55,17 @@ weft__plugin_t *weft__plugin_load(weft__plugins_t *reg, const char *name,
                                   const char *path, uint32_t kind, char *err,
                                   size_t errlen);
 void weft__plugin_release(weft__plugins_t *reg, weft__plugin_t *p);
+/*
+ * Registers a descriptor the program holds (weft_embed): checked like a
+ * loaded file's, `label` naming it in messages.  With a reference taken,
+ * or NULL with the reason in err.
+ */
+weft__plugin_t *weft__plugin_from_desc(weft__plugins_t *reg,
+                                       const weft_plugin_t *d,
+                                       const char *label, uint32_t kind,
+                                       char *err, size_t len);
+/* The descriptor of a plugin built into libweft, or NULL. */
+const weft_plugin_t *weft__plugin_builtin(const char *name);
 /* True when p's file was replaced or changed since it was loaded. */
 int weft__plugin_changed(const weft__plugin_t *p);
 

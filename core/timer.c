@@ -81,7 +81,27 @@ void weft__timer_cancel(weft_conn_t *c) {
   }
 }
 
-static void weft__timer_expire(weft_conn_t *c, int kind) {
+int weft__timer_armed(const weft_conn_t *c, int kind) {
+  const weft__listener_conf_t *lc = c->wl->l->conf;
+
+  if (c->flags & WEFT__C_CLOSED)
+    return 0;
+  if (c->flags & WEFT__C_CLOSING)
+    return kind == WEFT__T_CLOSE;
+  /* The same rules as weft__deadline, for every kind, not the earliest. */
+  switch (kind) {
+  case WEFT__T_IDLE:
+    return c->write_since == 0 && lc->idle_timeout_ms != 0;
+  case WEFT__T_WRITE:
+    return c->write_since != 0 && lc->write_timeout_ms != 0;
+  case WEFT__T_FRAME:
+    return c->frame_start != 0 && lc->frame_timeout_ms != 0;
+  default:
+    return 0;
+  }
+}
+
+void weft__timer_expire(weft_conn_t *c, int kind) {
   weft__stats_t *st = &c->wl->stats;
   const char *what;
 

@@ -10,6 +10,9 @@ dist_man_MANS += man/weft-proxy.7
 # The built-in codecs, and the conformance tool for codec plugins.
 dist_man_MANS += man/weft-codecs.7 man/weft-codec-test.1
 
+# The command-line client; tests/weft_client.sh lints it.
+dist_man_MANS += man/weft.1
+
 # The pages must stay true to the code: tests/manlint.sh lints them with
 # mandoc and compiles (and loads into weftd) the example plugins of
 # weft-codec(3) and weft-handler(3) against the public headers.

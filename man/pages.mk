@@ -2,3 +2,4 @@
 ## compares the two lists and lints the pages.  Included from Makefile.am.
 TESTS += tests/manpages.sh
 EXTRA_DIST += tests/manpages.sh
+include man/embed.mk

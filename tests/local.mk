@@ -9,3 +9,5 @@ include tests/fuzz/local.mk
 include tests/proxy.mk
 include tests/check.mk
 EXTRA_DIST += tests/lib.sh
+include tests/client.mk
+include tests/embed.mk

@@ -3,7 +3,8 @@
 #   1. extracts the name of every function declared `WEFT_EXTERN ... weft_x(`
 #      in core/include/weft/*.h, and fails for each one without a page
 #      man/NAME.3, whose page (or the page its `.so` names) does not list it
-#      with `.Nm NAME`, or that man/local.mk does not install;
+#      with `.Nm NAME`, or that man/local.mk (or another man/*.mk) does
+#      not install;
 #   2. lints every man/*.3 page with `mandoc -Tlint -W warning` and fails on
 #      any message, except the one-line `.so man3/FAMILY.3` pages, which
 #      mandoc always warns about (".so is fragile"): for those it checks
@@ -72,8 +73,8 @@ for f in $funcs; do
   if ! grep -Eq "^\.Nm $f( ,)?\$" "$listing"; then
     bad "$(basename "$listing") does not list $f in NAME (.Nm $f)"
   fi
-  if ! grep -Eq "(^|[ 	])man/$f\.3([ 	]|\\\\|\$)" "$mandir/local.mk"; then
-    bad "man/$f.3 is not in dist_man_MANS (man/local.mk)"
+  if ! grep -Eq "(^|[ 	])man/$f\.3([ 	]|\\\\|\$)" "$mandir"/*.mk; then
+    bad "man/$f.3 is not in dist_man_MANS (man/local.mk or man/*.mk)"
   fi
 done
 

@@ -3,6 +3,9 @@
 # then the examples/ codec and handler built from a copy of the source
 # tree's examples with nothing but `pkg-config --cflags weft` pointed at
 # that staging root, loaded by path into the installed weftd, and working.
+# The handler's own unit test (examples/test_upper.c, `make check` there)
+# is built against the installed libweft and run: the handler on an
+# in-memory connection (weft_embed), with no socket opened.
 #
 # Also: `weftd --check` accepts that config, and refuses one naming a
 # missing plugin file with the path in its message (as does a real start);
@@ -10,7 +13,7 @@
 # sanitizer report.  Never skips (no exit 77): a missing piece is a failure.
 #
 # Environment (set by AM_TESTS_ENVIRONMENT): top_builddir, top_srcdir,
-# MAKE, CC, WCLIENT, PKG_CONFIG.  Works in `make distcheck`, where the
+# MAKE, CC, WCLIENT, PKG_CONFIG, SAN_FLAGS.  Works in `make distcheck`, where the
 # source tree is read-only and apart from the build tree.
 set -eu
 
@@ -49,6 +52,10 @@ dump() { # file: show it in the test log
 }
 
 command -v "$PKG_CONFIG" >/dev/null || fail "pkg-config ($PKG_CONFIG) not found"
+# cmocka is the system's, found before pkg-config is pointed at the stage.
+cmocka_cflags=$("$PKG_CONFIG" --cflags cmocka 2>/dev/null) || cmocka_cflags=
+cmocka_libs=$("$PKG_CONFIG" --libs cmocka 2>/dev/null) || cmocka_libs=-lcmocka
+SAN_FLAGS=${SAN_FLAGS:-}
 [ -x "$WCLIENT" ] || fail "$WCLIENT not built"
 
 # ---- install into a staging root ----------------------------------------
@@ -87,7 +94,7 @@ esac
 # what gets tested: copy the sources, writable, without any .so.
 cp -R "$top_srcdir/examples" "$tmp/examples"
 chmod -R u+w,go-w "$tmp/examples"
-rm -f "$tmp/examples"/*.so
+rm -f "$tmp/examples"/*.so "$tmp/examples/test_upper"
 echo "== make -C $tmp/examples"
 # A fresh make: flags of the `make check` that runs us (a CFLAGS=... given
 # on its command line, say) must not leak into the plugin build.
@@ -110,6 +117,25 @@ export LD_LIBRARY_PATH
 if command -v ldd >/dev/null 2>&1; then
   ldd "$weftd" | grep -F "libweft.so" | grep -qF "$libdir/" ||
     fail "the installed weftd does not load libweft from $libdir: $(ldd "$weftd" | grep libweft)"
+fi
+
+# ---- the example handler's unit test, against the installed libweft ----
+echo "== make -C $tmp/examples check"
+# shellcheck disable=SC2086
+if ! (unset MAKEFLAGS MFLAGS MAKELEVEL
+      $MAKE -C "$tmp/examples" check CC="$CC" \
+        CFLAGS="-O2 -g -Wall -Wextra -Werror $SAN_FLAGS" LDFLAGS="$SAN_FLAGS" \
+        CMOCKA_CFLAGS="$cmocka_cflags" CMOCKA_LIBS="$cmocka_libs") \
+    >"$tmp/examples-check.log" 2>&1; then
+  dump "$tmp/examples-check.log"
+  fail "the example handler's unit test (make check in examples/) failed"
+fi
+cat "$tmp/examples-check.log"
+grep -q "PASSED" "$tmp/examples-check.log" && ! grep -q "FAILED" "$tmp/examples-check.log" ||
+  fail "examples/test_upper did not report its tests passed"
+if command -v ldd >/dev/null 2>&1; then
+  ldd "$tmp/examples/test_upper" | grep -F "libweft.so" | grep -qF "$libdir/" ||
+    fail "examples/test_upper does not load libweft from $libdir: $(ldd "$tmp/examples/test_upper" | grep libweft)"
 fi
 
 conf=$tmp/weft.conf

@@ -8,3 +8,4 @@ tools_weft_codec_test_SOURCES = tools/codec-test/ct.h \
 	tools/codec-test/run.c tools/codec-test/frames.c \
 	tools/codec-test/checks.c tools/codec-test/main.c
 tools_weft_codec_test_LDADD = libweft.la core/libweftcore.la
+include tools/weft/local.mk

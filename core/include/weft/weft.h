@@ -16,5 +16,6 @@
 #include <weft/stats.h>
 #include <weft/mailbox.h>
 #include <weft/connect.h>
+#include <weft/embed.h>
 
 #endif /* WEFT_H */
