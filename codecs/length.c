@@ -651,4 +651,4 @@ static const weft_codec_vtable_t length_vtable = {
     length_encode_many,
 };
 
-WEFT_CODEC_PLUGIN("length", "1.2", &length_vtable);
+WEFT_CODEC_PLUGIN("length", "1.1", &length_vtable);

@@ -662,4 +662,4 @@ static const weft_codec_vtable_t line_vtable = {
     line_encode_many,
 };
 
-WEFT_CODEC_PLUGIN("line", "1.2", &line_vtable);
+WEFT_CODEC_PLUGIN("line", "1.1", &line_vtable);

@@ -20,4 +20,4 @@ static const weft_handler_vtable_t echo_vtable = {
     /* no options, no state, nothing to say on its own */
 };
 
-WEFT_HANDLER_PLUGIN("echo", "1.2", &echo_vtable);
+WEFT_HANDLER_PLUGIN("echo", "1.0", &echo_vtable);
