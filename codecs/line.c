@@ -475,7 +475,7 @@ static inline void line_scan_init(line_scan_t *k, uint8_t c) {
 
 /* Copies 16 bytes and checks them. */
 static LINE_INLINE void line_copy16(line_scan_t *k, uint8_t *dst,
-                               const uint8_t *src) {
+                                    const uint8_t *src) {
   line_v16 x;
 
   memcpy(&x, src, 16);
@@ -501,7 +501,7 @@ static inline void line_scan_init(line_scan_t *k, uint8_t c) {
 }
 
 static LINE_INLINE void line_copy16(line_scan_t *k, uint8_t *dst,
-                               const uint8_t *src) {
+                                    const uint8_t *src) {
   uint64_t w[2];
 
   memcpy(w, src, 16);
@@ -602,8 +602,8 @@ static int line_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
                             size_t n, weft_out_t *out) {
   const line_state_t *s = weft_codec_state(ctx);
   /* Frames below this go in the batch: short, and not over the limit. */
-  const size_t small = s->max_length < LINE_APART ? s->max_length + 1
-                                                   : LINE_APART;
+  const size_t small =
+      s->max_length < LINE_APART ? s->max_length + 1 : LINE_APART;
   const uint8_t d = s->delim[0];
   const int strip_cr = s->strip_cr;
   size_t i = 0, j, total, len;

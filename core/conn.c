@@ -382,8 +382,8 @@ void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     w->zc_lo = w->scratch;
     w->zc_hi = w->scratch + WEFT__SCRATCH_SIZE;
     weft__conn_sink(&s, c);
-    rc = weft__framer_feed_to(&c->fr, (const uint8_t *)buf->base,
-                              (size_t)nread, &s.k);
+    rc = weft__framer_feed_to(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
+                              &s.k);
     /* No new references from here; those made stay valid until the flush
      * below, as nothing reads into the scratch before it.  Output queued
      * from now on (a resumed connection, a codec's last words) lists the

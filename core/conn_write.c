@@ -185,8 +185,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   return 0;
 }
 
-int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames,
-                        size_t n) {
+int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
   const weft_codec_vtable_t *cvt = c->wl->cvt;
   weft__worker_t *w = c->wl->w;
   weft__stage_mark_t m;

@@ -33,8 +33,7 @@ typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
  * n >= 1, in stream order.  Returns as weft__frame_cb; stopping keeps the
  * input after the last of them.
  */
-typedef int (*weft__frames_cb)(void *arg, const weft_frame_t *frames,
-                               size_t n);
+typedef int (*weft__frames_cb)(void *arg, const weft_frame_t *frames, size_t n);
 
 /* The most frames one decode_many() call is asked for. */
 #define WEFT__FRAMER_BATCH 64

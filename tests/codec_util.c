@@ -143,9 +143,9 @@ typedef struct {
   cu_result_t *r;
   int stop_each;
   cu_batch_t batch;
-  uint64_t seed;                /* for CU_BATCH_ROOM */
-  const weft__framer_t *f;      /* its tail may hold the frames */
-  const uint8_t *scratch;       /* or the scratch buffer */
+  uint64_t seed;           /* for CU_BATCH_ROOM */
+  const weft__framer_t *f; /* its tail may hold the frames */
+  const uint8_t *scratch;  /* or the scratch buffer */
   size_t scratch_len;
 } cu_sink_t;
 
@@ -204,8 +204,7 @@ static int cu_on_frames(void *arg, const weft_frame_t *frames, size_t n) {
   if (n == 0 || n > WEFT__FRAMER_BATCH)
     fail_msg("a batch of %zu frames", n);
   for (i = 0; i < n; i++) {
-    if (!cu_inside(frames[i].data, frames[i].len, k->scratch,
-                   k->scratch_len) &&
+    if (!cu_inside(frames[i].data, frames[i].len, k->scratch, k->scratch_len) &&
         !cu_inside(frames[i].data, frames[i].len, k->f->tail.base,
                    k->f->tail.cap))
       fail_msg("frame %zu of a batch of %zu lies outside the input", i, n);

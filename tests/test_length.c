@@ -491,8 +491,8 @@ static void test_batch_broken(void **unused) {
 static void test_encode_batch(void **unused) {
   enum { N = 40 };
   static uint8_t buf[N][600];
-  static const size_t lens[] = {0, 1, 2, 3, 15, 16, 17, 63, 64, 65,
-                                254, 255, 256, 511, 512, 513, 599};
+  static const size_t lens[] = {0,  1,   2,   3,   15,  16,  17,  63, 64,
+                                65, 254, 255, 256, 511, 512, 513, 599};
   weft_frame_t f[N + 1];
   cu_codec_t c;
   size_t i, j, n, at, o;

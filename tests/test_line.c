@@ -462,9 +462,8 @@ static void test_encode_batch(void **unused) {
   /* A max_length below the 512 bytes of a short frame. */
   open_line(&c, 20, -1);
   {
-    weft_frame_t f[3] = {{(const uint8_t *)"abc", 3},
-                         {big, 21},
-                         {(const uint8_t *)"d", 1}};
+    weft_frame_t f[3] = {
+        {(const uint8_t *)"abc", 3}, {big, 21}, {(const uint8_t *)"d", 1}};
     assert_int_equal(cu_check_encode_many(&c, f, 3), WEFT_EMSGSIZE);
     f[1].len = 20;
     assert_int_equal(cu_check_encode_many(&c, f, 3), 0);

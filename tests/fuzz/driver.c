@@ -73,8 +73,7 @@ static int fz_on_frames(void *arg, const weft_frame_t *frames, size_t n) {
   if (n == 0 || n > WEFT__FRAMER_BATCH)
     abort();
   for (i = 0; i < n; i++) {
-    if (!fz_inside(frames[i].data, frames[i].len, r->scratch,
-                   r->scratch_len) &&
+    if (!fz_inside(frames[i].data, frames[i].len, r->scratch, r->scratch_len) &&
         !fz_inside(frames[i].data, frames[i].len, r->f->tail.base,
                    r->f->tail.cap)) {
       fprintf(stderr, "fuzz: a batch's frame lies outside the input\n");
