@@ -6,7 +6,9 @@
 # in LARGE): each function's self instructions (Ir, exclusive) in LARGE
 # minus those in SMALL, divided by FRAMES.  Start-up, plugin loading,
 # connection set-up and shutdown are the same in both runs and cancel out.
-# Prints the TOP (default 25) costliest functions, then the total.
+# Prints the TOP (default 25) costliest functions, the total, then the
+# cost per object (the codec's and the handler's .so, libweft, libuv,
+# libc...), over every function, not only the TOP.
 set -eu
 
 if [ $# -lt 3 ]; then
@@ -56,4 +58,17 @@ annot() {
              k, (k in obj) ? " [" obj[k] "]" : ""
     }
     printf "%10.2f %5.1f%%  %s\n", tot, 100, "total"
+    for (k in cost) byobj[(k in obj) ? obj[k] : "?"] += cost[k]
+    printf "\n%10s %6s  %s\n", "Ir/frame", "share", "object"
+    m = 0
+    for (o in byobj) objs[++m] = o
+    for (i = 2; i <= m; i++) {
+      v = objs[i]; j = i - 1
+      while (j > 0 && byobj[objs[j]] < byobj[v]) { objs[j + 1] = objs[j]; j-- }
+      objs[j + 1] = v
+    }
+    for (i = 1; i <= m; i++)
+      if (byobj[objs[i]] >= 0.05 || byobj[objs[i]] <= -0.05)
+        printf "%10.2f %5.1f%%  %s\n", byobj[objs[i]],
+               tot ? 100 * byobj[objs[i]] / tot : 0, objs[i]
   }'

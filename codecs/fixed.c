@@ -83,14 +83,13 @@ static int fixed_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 }
 
 static const weft_codec_vtable_t fixed_vtable = {
-    sizeof(weft_codec_vtable_t),
-    fixed_create,
-    fixed_destroy,
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
-    fixed_decode,
-    fixed_decode_eof,
-    fixed_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .create = fixed_create,
+    .destroy = fixed_destroy,
+    /* no conn_init: stateless */
+    .decode = fixed_decode,
+    .decode_eof = fixed_decode_eof,
+    .encode = fixed_encode,
 };
 
 WEFT_CODEC_PLUGIN("fixed", "1.0", &fixed_vtable);

@@ -48,6 +48,9 @@ typedef struct {
   uint64_t vmax;            /* largest (max_frame, or what the field holds) */
   const char *short_reason; /* why a value below vmin is refused */
   int discard;              /* on_overflow = "discard" */
+  size_t enc_min, enc_max;  /* frame lengths encode() takes: vmin..vmax */
+  unsigned kind;            /* size * 2 + little: picks the field's form */
+  int plain;                /* header = the field alone, stripped */
 } length_state_t;
 
 /* Per connection, only with on_overflow = "discard". */
@@ -152,6 +155,11 @@ static int length_bounds(weft_opts_t *opts, length_state_t *s, int64_t adj,
                           (long long)floor, s->max_frame);
   s->vmin = (uint64_t)lo;
   s->vmax = (uint64_t)hi < fmax ? (uint64_t)hi : fmax;
+  /* A frame of len bytes goes out as strip + len, whose field value is
+   * strip + len - k: in vmin..vmax exactly for these lengths (both at
+   * least 0, as vmin + k >= strip, and at most max_frame - strip). */
+  s->enc_min = (size_t)((int64_t)s->vmin + s->k) - s->strip;
+  s->enc_max = (size_t)((int64_t)s->vmax + s->k) - s->strip;
   return 0;
 }
 
@@ -219,6 +227,8 @@ static int length_create(weft_opts_t *opts, void **state) {
     s->hend = s->offset + s->size;
     s->strip = strip < 0 ? s->hend : (size_t)strip;
     s->max_frame = (size_t)max_frame;
+    s->kind = s->size * 2 + (unsigned)s->little;
+    s->plain = s->offset == 0 && s->strip == s->hend;
     rc = length_bounds(opts, s, adj, includes);
   }
   if (rc != 0) {
@@ -250,12 +260,14 @@ static void length_conn_free(void *state, void *conn_state) {
 }
 
 /* The field's value.  The common widths are spelled out, so that the
- * compiler turns each into one load and, if needed, a byte swap. */
-static uint64_t length_get(const length_state_t *s, const uint8_t *p) {
+ * compiler turns each into one load and, if needed, a byte swap; inlined
+ * with a constant kind, the switch goes away. */
+static inline uint64_t length_get(unsigned kind, unsigned size,
+                                  const uint8_t *p) {
   uint64_t v = 0;
   unsigned i;
 
-  switch (s->size * 2 + (unsigned)s->little) {
+  switch (kind) {
   case 2: /* 1 byte */
   case 3:
     return p[0];
@@ -270,21 +282,38 @@ static uint64_t length_get(const length_state_t *s, const uint8_t *p) {
     return (uint64_t)p[3] << 24 | (uint64_t)p[2] << 16 | (uint64_t)p[1] << 8 |
            p[0];
   default: /* 3 and 8 bytes */
-    if (s->little)
-      for (i = s->size; i-- > 0;)
+    if (kind & 1)
+      for (i = size; i-- > 0;)
         v = v << 8 | p[i];
     else
-      for (i = 0; i < s->size; i++)
+      for (i = 0; i < size; i++)
         v = v << 8 | p[i];
     return v;
   }
 }
 
-static void length_put(const length_state_t *s, uint8_t *p, uint64_t v) {
+/* Writes the field; the common widths as one store each. */
+static inline void length_put(unsigned kind, unsigned size, uint8_t *p,
+                              uint64_t v) {
   unsigned i;
 
-  for (i = 0; i < s->size; i++, v >>= 8)
-    p[s->little ? i : s->size - 1 - i] = (uint8_t)(v & 0xff);
+  switch (kind) {
+  case 8:
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return;
+  case 9:
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return;
+  default:
+    for (i = 0; i < size; i++, v >>= 8)
+      p[(kind & 1) ? i : size - 1 - i] = (uint8_t)(v & 0xff);
+  }
 }
 
 #ifdef WEFT_HAVE_DECODE_SKIP
@@ -355,8 +384,9 @@ static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
   }
 
   /* Compared before anything is added to it: no field value, up to
-   * 2^64-1, can wrap a size. */
-  v = length_get(s, in + s->offset);
+   * 2^64-1, can wrap a size.  The default field is read with one load. */
+  v = s->kind == 8 ? length_get(8, 4, in + s->offset)
+                   : length_get(s->kind, s->size, in + s->offset);
   if (v > s->vmax)
     return length_overflow(ctx, s, v, len, d);
   if (v < s->vmin) {
@@ -377,6 +407,72 @@ static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
   d->frame_len = total - s->strip;
   d->consumed = total;
   return WEFT_DECODE_FRAME;
+}
+
+/*
+ * Whole frames one after another, as decode() finds them, for as long as
+ * each header is in and sane and its frame complete: anything else (an
+ * unfinished frame, a bad header, a frame to discard) is left to decode().
+ * The usual header, 4 bytes big-endian, has a loop of its own that reads
+ * it with one load; the bounds are copied to locals, which stores to
+ * frames[] cannot alias.
+ */
+static size_t length_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
+                                 size_t len, weft_frame_t *frames, size_t max,
+                                 size_t *used) {
+  const length_state_t *s = weft_codec_state(ctx);
+  const uint64_t vmin = s->vmin, span = s->vmax - s->vmin;
+  const size_t hend = s->hend, strip = s->strip, offset = s->offset;
+  const uint64_t k = (uint64_t)s->k; /* v + k wraps to the right size */
+  const uint8_t *p = in, *end = in + len;
+  weft_frame_t *f = frames, *fend = frames + max;
+  size_t total;
+  uint64_t v;
+
+#ifdef WEFT_HAVE_DECODE_SKIP
+  if (s->discard) {
+    length_conn_t *cs = weft_codec_conn_state(ctx);
+    if (cs != NULL && cs->skip > 0) {
+      *used = 0;
+      return 0;
+    }
+  }
+#endif
+  if (s->kind == 8 && offset == 0 && strip == 4 && k == 4) {
+    /* The default: a 4-byte big-endian payload length, stripped. */
+    while (f < fend && end - p >= 4) {
+      v = length_get(8, 4, p);
+      if (v - vmin > span || (size_t)(end - p) - 4 < v)
+        break;
+      f->data = p + 4;
+      f->len = (size_t)v;
+      f++;
+      p += 4 + (size_t)v;
+    }
+  } else if (s->kind == 8) {
+    while (f < fend && (size_t)(end - p) >= hend) {
+      v = length_get(8, 4, p + offset);
+      /* vmin <= v <= vmax, as one comparison */
+      if (v - vmin > span || (size_t)(end - p) < (total = (size_t)(v + k)))
+        break;
+      f->data = p + strip;
+      f->len = total - strip;
+      f++;
+      p += total;
+    }
+  } else {
+    while (f < fend && (size_t)(end - p) >= hend) {
+      v = length_get(s->kind, s->size, p + offset);
+      if (v - vmin > span || (size_t)(end - p) < (total = (size_t)(v + k)))
+        break;
+      f->data = p + strip;
+      f->len = total - strip;
+      f++;
+      p += total;
+    }
+  }
+  *used = (size_t)(p - in);
+  return (size_t)(f - frames);
 }
 
 static weft_decode_status_t length_decode_eof(weft_codec_ctx_t *ctx,
@@ -411,45 +507,134 @@ static weft_decode_status_t length_decode_eof(weft_codec_ctx_t *ctx,
  * frame itself carries (part of) the field, because strip is less than the
  * header, those bytes must already hold the right value.
  */
+static int length_check(const length_state_t *s, const uint8_t *frame,
+                        size_t len) {
+  uint8_t field[8];
+  size_t i;
+
+  if (len > s->enc_max)
+    return WEFT_EMSGSIZE; /* over max_frame, or more than the field holds */
+  if (len < s->enc_min)
+    return WEFT_EINVAL; /* too short for the header or length_adjustment */
+  if (s->strip < s->hend) {
+    length_put(s->kind, s->size, field,
+               (uint64_t)((int64_t)(s->strip + len) - s->k));
+    for (i = s->offset; i < s->hend; i++)
+      if (i >= s->strip && frame[i - s->strip] != field[i - s->offset])
+        return WEFT_EINVAL;
+  }
+  return 0;
+}
+
+/* Writes the header of a checked frame of len bytes at p: zeroes but for
+ * the field.  Where strip < hend the field runs into the frame's place; the
+ * frame's own bytes there are the same. */
+static inline void length_header(const length_state_t *s, unsigned kind,
+                                 uint8_t *p, size_t len) {
+  /* In the usual layout there are no zeroes. */
+  if (s->offset > 0)
+    memset(p, 0, s->offset);
+  if (s->strip > s->hend)
+    memset(p + s->hend, 0, s->strip - s->hend);
+  length_put(kind, s->size, p + s->offset,
+             (uint64_t)((int64_t)(s->strip + len) - s->k));
+}
+
 static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
                          size_t len, weft_out_t *out) {
   const length_state_t *s = weft_codec_state(ctx);
-  uint8_t field[8], *p;
-  size_t total, i;
-  int64_t v;
+  uint8_t *p;
+  int r;
 
-  if (len > s->max_frame - s->strip)
-    return WEFT_EMSGSIZE;
-  total = s->strip + len;
-  if (total < s->hend)
-    return WEFT_EINVAL; /* the frame lacks the rest of the header */
-  v = (int64_t)total - s->k;
-  if (v < 0 || (uint64_t)v < s->vmin)
-    return WEFT_EINVAL; /* too short for length_adjustment */
-  if ((uint64_t)v > s->vmax)
-    return WEFT_EMSGSIZE; /* more than the field holds */
-  length_put(s, field, (uint64_t)v);
-  for (i = s->offset; i < s->hend; i++)
-    if (i >= s->strip && frame[i - s->strip] != field[i - s->offset])
-      return WEFT_EINVAL;
-
-  if (s->offset + s->size <= s->strip && len >= LENGTH_APART) {
+  if (s->plain && s->kind == 8 && len < LENGTH_APART &&
+      len - s->enc_min <= s->enc_max - s->enc_min) {
+    /* The default: 4 bytes big-endian, then the frame. */
+    p = weft_out_reserve(out, 4 + len);
+    if (p == NULL)
+      return WEFT_ENOMEM;
+    length_put(8, 4, p, (uint64_t)((int64_t)(4 + len) - s->k));
+    if (len > 0)
+      memcpy(p + 4, frame, len);
+    return 0;
+  }
+  if ((r = length_check(s, frame, len)) != 0)
+    return r;
+  if (s->hend <= s->strip && len >= LENGTH_APART) {
     /* The usual layout: a header of its own, then the payload, appended
      * apart so the engine can send the payload without copying it. */
     p = weft_out_reserve(out, s->strip);
     if (p == NULL)
       return WEFT_ENOMEM;
-    memset(p, 0, s->strip);
-    memcpy(p + s->offset, field, s->size);
-    return len > 0 ? weft_out_append(out, frame, len) : 0;
+    length_header(s, s->kind, p, len);
+    return weft_out_append(out, frame, len);
   }
-  p = weft_out_reserve(out, total);
+  p = weft_out_reserve(out, s->strip + len);
   if (p == NULL)
     return WEFT_ENOMEM;
-  memset(p, 0, s->strip);
+  length_header(s, s->kind, p, len);
   if (len > 0)
     memcpy(p + s->strip, frame, len);
-  memcpy(p + s->offset, field, s->size);
+  return 0;
+}
+
+/*
+ * A batch.  Small frames go in one reservation, large ones apart as
+ * encode() sends them.  In the usual layout (a header that is the field
+ * alone, stripped on decode) each frame is its field then its bytes, and a
+ * length is valid when it is in enc_min..enc_max: one comparison.
+ */
+static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
+                              size_t n, weft_out_t *out) {
+  const length_state_t *s = weft_codec_state(ctx);
+  const size_t lo = s->enc_min, span = s->enc_max - s->enc_min;
+  const size_t strip = s->strip;
+  const uint64_t add = (uint64_t)((int64_t)strip - s->k);
+  size_t i = 0, j, total, len;
+  uint8_t *p;
+  int r;
+
+  if (strip < s->hend) {
+    /* Frames that carry part of the header: each checked by encode(). */
+    for (; i < n; i++)
+      if ((r = length_encode(ctx, frames[i].data, frames[i].len, out)) != 0)
+        return r;
+    return 0;
+  }
+  while (i < n) {
+    total = 0;
+    for (j = i; j < n && (len = frames[j].len) < LENGTH_APART; j++) {
+      if (len - lo > span) /* out of enc_min..enc_max: say which way */
+        return length_check(s, frames[j].data, len);
+      total += len;
+    }
+    if (j > i) {
+      p = weft_out_reserve(out, total + (j - i) * strip);
+      if (p == NULL)
+        return WEFT_ENOMEM;
+      if (s->plain && s->kind == 8) {
+        for (; i < j; i++) {
+          len = frames[i].len;
+          length_put(8, 4, p, len + add);
+          if (len > 0)
+            memcpy(p + 4, frames[i].data, len);
+          p += 4 + len;
+        }
+      } else {
+        for (; i < j; i++) {
+          len = frames[i].len;
+          length_header(s, s->kind, p, len);
+          if (len > 0)
+            memcpy(p + strip, frames[i].data, len);
+          p += strip + len;
+        }
+      }
+    }
+    if (i < n) {
+      if ((r = length_encode(ctx, frames[i].data, frames[i].len, out)) != 0)
+        return r;
+      i++;
+    }
+  }
   return 0;
 }
 
@@ -462,6 +647,8 @@ static const weft_codec_vtable_t length_vtable = {
     length_decode,
     length_decode_eof,
     length_encode,
+    length_decode_many,
+    length_encode_many,
 };
 
 WEFT_CODEC_PLUGIN("length", "1.1", &length_vtable);

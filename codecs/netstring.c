@@ -126,14 +126,13 @@ static int netstring_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 static const weft_codec_vtable_t netstring_vtable = {
-    sizeof(weft_codec_vtable_t),
-    netstring_create,
-    netstring_destroy,
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
-    netstring_decode,
-    netstring_decode_eof,
-    netstring_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .create = netstring_create,
+    .destroy = netstring_destroy,
+    /* no conn_init: stateless */
+    .decode = netstring_decode,
+    .decode_eof = netstring_decode_eof,
+    .encode = netstring_encode,
 };
 
 WEFT_CODEC_PLUGIN("netstring", "1.0", &netstring_vtable);

@@ -29,14 +29,12 @@ static int raw_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 }
 
 static const weft_codec_vtable_t raw_vtable = {
-    sizeof(weft_codec_vtable_t),
-    NULL, /* create: no options */
-    NULL, /* destroy */
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
-    raw_decode,
-    NULL, /* decode_eof: decode never leaves bytes behind */
-    raw_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    /* no create: no options */
+    /* no conn_init: stateless */
+    .decode = raw_decode,
+    /* no decode_eof: decode never leaves bytes behind */
+    .encode = raw_encode,
 };
 
 WEFT_CODEC_PLUGIN("raw", "1.0", &raw_vtable);

@@ -123,14 +123,13 @@ static int varint_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 static const weft_codec_vtable_t varint_vtable = {
-    sizeof(weft_codec_vtable_t),
-    varint_create,
-    varint_destroy,
-    NULL, /* conn_init: stateless */
-    NULL, /* conn_free */
-    varint_decode,
-    varint_decode_eof,
-    varint_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .create = varint_create,
+    .destroy = varint_destroy,
+    /* no conn_init: stateless */
+    .decode = varint_decode,
+    .decode_eof = varint_decode_eof,
+    .encode = varint_encode,
 };
 
 WEFT_CODEC_PLUGIN("varint", "1.0", &varint_vtable);

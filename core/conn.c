@@ -190,27 +190,67 @@ static void weft__conn_stop_reading(weft_conn_t *c) {
   }
 }
 
+/*
+ * What a connection's framer hands frames to (weft__sink_t, on the stack
+ * of the call that decodes): the connection, and in k.room the input
+ * bytes its next batch may cover.
+ */
+typedef struct weft__conn_sink {
+  weft__sink_t k;
+  weft_conn_t *c;
+} weft__conn_sink_t;
+
+/*
+ * After frames were handled: stop decoding if the connection is closing or
+ * its output passed the high watermark (backpressure: stop reading until
+ * the peer drains us), else give the next batch the room left under it.
+ */
+static int weft__conn_frames_done(weft__conn_sink_t *s) {
+  weft_conn_t *c = s->c;
+  size_t q, high;
+
+  /* Closing, or held by the handler (weft_conn_read_stop). */
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_HELD))
+    return 1;
+  q = weft__conn_queued(c);
+  high = c->wl->l->conf->high_watermark;
+  if (q > high) {
+    c->flags |= WEFT__C_PAUSED | WEFT__C_HIGH;
+    WEFT__STAT_ADD(&c->wl->stats, backpressure_pauses, 1);
+    weft__conn_stop_reading(c);
+    return 1;
+  }
+  s->k.room = high - q;
+  return 0;
+}
+
+/* A frame the codec skipped (on_overflow = "discard"): reported, and the
+ * connection goes on; what on_error sent counts against the watermark. */
+static int weft__conn_on_skip(weft__conn_sink_t *s, int err) {
+  weft_conn_t *c = s->c;
+
+  WEFT__STAT_ADD(&c->wl->stats, frames_discarded, 1);
+  weft_log(WEFT_LOG_WARN,
+           "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
+           "(skipped)",
+           c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
+           weft_strerror(err), (unsigned long long)c->fr.error_offset,
+           c->fr.reason);
+  if (c->wl->hvt->on_error != NULL)
+    c->wl->hvt->on_error(c, err, c->fr.reason);
+  return weft__conn_frames_done(s);
+}
+
 static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
-  weft_conn_t *c = arg;
+  weft__conn_sink_t *s = arg;
+  weft_conn_t *c = s->c;
   int r;
 
   /* The codec may have closed the connection while decoding this frame. */
   if (c->flags & WEFT__C_CLOSING)
     return 1;
-  if (frame == NULL) {
-    /* A frame the codec skipped (on_overflow = "discard"): reported, and
-     * the connection goes on. */
-    WEFT__STAT_ADD(&c->wl->stats, frames_discarded, 1);
-    weft_log(WEFT_LOG_WARN,
-             "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
-             "(skipped)",
-             c->wl->l->conf->name, (unsigned long long)c->id,
-             weft_conn_peer(c), weft_strerror(-(int)len),
-             (unsigned long long)c->fr.error_offset, c->fr.reason);
-    if (c->wl->hvt->on_error != NULL)
-      c->wl->hvt->on_error(c, -(int)len, c->fr.reason);
-    return (c->flags & WEFT__C_CLOSING) ? 1 : 0;
-  }
+  if (frame == NULL)
+    return weft__conn_on_skip(s, -(int)len);
   WEFT__STAT_ADD(&c->wl->stats, frames_in, 1);
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {
@@ -218,16 +258,38 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
                      "the handler refused a frame", 0);
     return 1;
   }
-  if (c->flags & (WEFT__C_CLOSING | WEFT__C_HELD))
+  return weft__conn_frames_done(s);
+}
+
+/* A batch from the codec's decode_many, to the handler's on_frames. */
+static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
+                                size_t n) {
+  weft__conn_sink_t *s = arg;
+  weft_conn_t *c = s->c;
+  int r;
+
+  if (c->flags & WEFT__C_CLOSING)
     return 1;
-  /* Backpressure: stop decoding and reading until the peer drains us. */
-  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark) {
-    c->flags |= WEFT__C_PAUSED | WEFT__C_HIGH;
-    WEFT__STAT_ADD(&c->wl->stats, backpressure_pauses, 1);
-    weft__conn_stop_reading(c);
+  WEFT__STAT_ADD(&c->wl->stats, frames_in, n);
+  r = c->wl->hvt->on_frames(c, frames, n);
+  if (r != 0) {
+    weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER,
+                     "the handler refused a frame", 0);
     return 1;
   }
-  return 0;
+  return weft__conn_frames_done(s);
+}
+
+/* Before decoding: batches when the handler takes them, bounded by the
+ * room under the high watermark. */
+static inline void weft__conn_sink(weft__conn_sink_t *s, weft_conn_t *c) {
+  size_t q = weft__conn_queued(c), high = c->wl->l->conf->high_watermark;
+
+  s->k.one = weft__conn_on_frame;
+  s->k.many = c->wl->hvt->on_frames != NULL ? weft__conn_on_frames : NULL;
+  s->k.arg = s;
+  s->k.room = q < high ? high - q : 0;
+  s->c = c;
 }
 
 /* A codec error: only this connection pays, with the reason logged. */
@@ -243,7 +305,11 @@ static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
 
 /* The peer half-closed: what is left is either a last frame or truncated. */
 static void weft__conn_finish_input(weft_conn_t *c) {
-  int rc = weft__framer_eof(&c->fr, weft__conn_on_frame, c);
+  weft__conn_sink_t s;
+  int rc;
+
+  weft__conn_sink(&s, c);
+  rc = weft__framer_eof_to(&c->fr, &s.k);
 
   if (rc < 0) {
     weft__conn_decode_failed(c, rc);
@@ -260,7 +326,8 @@ static void weft__conn_finish_input(weft_conn_t *c) {
 }
 
 /* Frame deadline: armed at a frame's first byte, never by later bytes. */
-static void weft__conn_track_frame(weft_conn_t *c, uint32_t frames_before) {
+static inline void weft__conn_track_frame(weft_conn_t *c,
+                                          uint32_t frames_before) {
   /* Held back by backpressure, the input waits on us, not on the peer. */
   if (weft__framer_pending(&c->fr) == 0 || (c->flags & WEFT__C_PAUSED)) {
     c->frame_start = 0;
@@ -272,12 +339,14 @@ static void weft__conn_track_frame(weft_conn_t *c, uint32_t frames_before) {
 
 void weft__conn_resume(weft_conn_t *c) {
   uint32_t frames = c->fr.frames;
+  weft__conn_sink_t s;
   int rc;
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED | WEFT__C_HELD))
     return;
   c->flags &= ~(unsigned)WEFT__C_PAUSED;
-  rc = weft__framer_resume(&c->fr, weft__conn_on_frame, c);
+  weft__conn_sink(&s, c);
+  rc = weft__framer_resume_to(&c->fr, &s.k);
   if (rc < 0) {
     weft__conn_decode_failed(c, rc);
     return;
@@ -296,8 +365,9 @@ void weft__conn_resume(weft_conn_t *c) {
   }
 }
 
-void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  weft_conn_t *c = s->data;
+void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  weft_conn_t *c = stream->data;
+  weft__conn_sink_t s;
   uint32_t frames;
   int rc;
 
@@ -311,18 +381,22 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     w->zc_conn = c;
     w->zc_lo = w->scratch;
     w->zc_hi = w->scratch + WEFT__SCRATCH_SIZE;
-    rc = weft__framer_feed(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
-                           weft__conn_on_frame, c);
+    weft__conn_sink(&s, c);
+    rc = weft__framer_feed_to(&c->fr, (const uint8_t *)buf->base, (size_t)nread,
+                              &s.k);
+    /* No new references from here; those made stay valid until the flush
+     * below, as nothing reads into the scratch before it.  Output queued
+     * from now on (a resumed connection, a codec's last words) lists the
+     * connection to flush like any other. */
+    w->zc_conn = NULL;
     if (rc < 0) {
       weft__conn_decode_failed(c, rc);
-      w->zc_conn = NULL;
       return;
     }
     /* The replies to this read go out now, in one write, and the worker's
      * stage buffer is free again for the next connection's batch. */
     if (c->flags & WEFT__C_DIRTY)
       weft__conn_flush(c);
-    w->zc_conn = NULL;
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
     if (c->wl->w->stop_seen && !(c->flags & WEFT__C_OUTBOUND) &&

@@ -94,13 +94,13 @@ int weft_conn_writable(const weft_conn_t *c) {
 }
 
 /* Where new output goes: the shared stage if nothing of ours is pending. */
-static weft__buf_t *weft__conn_outbuf(weft_conn_t *c) {
-  weft__worker_t *w = c->wl->w;
-
-  /* A connection still connecting keeps its output: never in the stage. */
-  if (weft__conn_wq_len(c) == 0 &&
-      !(c->flags & (WEFT__C_WRITING | WEFT__C_CONNECTING)) &&
-      (w->stage_owner == NULL || w->stage_owner == c)) {
+static inline weft__buf_t *weft__conn_outbuf(weft_conn_t *c,
+                                             weft__worker_t *w) {
+  /* The common case first: the stage is ours already.  A connection still
+   * connecting keeps its output: never in the stage. */
+  if (w->stage_owner == c ||
+      (w->stage_owner == NULL && weft__conn_wq_len(c) == 0 &&
+       !(c->flags & (WEFT__C_WRITING | WEFT__C_CONNECTING)))) {
     w->stage_owner = c;
     return &w->stage;
   }
@@ -126,8 +126,18 @@ void weft__conn_mark_dirty(weft_conn_t *c) {
   w->dirty[w->ndirty++] = c;
 }
 
-/* New output was queued: flush it this iteration, watch the watermark. */
-static void weft__conn_queued_more(weft_conn_t *c) {
+/*
+ * A handler queued output: watch the watermark, and flush it this
+ * iteration.  In the connection's own read callback neither is needed
+ * here: after each frame or batch the engine checks the watermark
+ * (weft__conn_frames_done), and the callback flushes before it ends
+ * (weft__conn_read).
+ */
+static inline void weft__conn_queued_more(weft_conn_t *c, weft__worker_t *w) {
+  if (w->zc_conn == c) {
+    c->flags |= WEFT__C_DIRTY;
+    return;
+  }
   if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
     c->flags |= WEFT__C_HIGH; /* owes on_writable once it drains */
   weft__conn_mark_dirty(c);
@@ -156,7 +166,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
     return WEFT_ECLOSED;
-  b = weft__conn_outbuf(c);
+  b = weft__conn_outbuf(c, w);
   if (b == NULL)
     return WEFT_ENOMEM;
   weft__stage_save(w, &m);
@@ -171,29 +181,73 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
     return r < 0 ? r : WEFT_EPROTO;
   }
   WEFT__STAT_ADD(&c->wl->stats, frames_out, 1);
-  weft__conn_queued_more(c);
+  weft__conn_queued_more(c, w);
+  return 0;
+}
+
+int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
+  const weft_codec_vtable_t *cvt = c->wl->cvt;
+  weft__worker_t *w = c->wl->w;
+  weft__stage_mark_t m;
+  weft_out_t out;
+  weft__buf_t *b;
+  size_t i;
+  int r;
+
+  if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
+    return WEFT_ECLOSED;
+  if (n == 0)
+    return 0;
+  if (cvt->encode_many != NULL) {
+    b = weft__conn_outbuf(c, w);
+    if (b == NULL)
+      return WEFT_ENOMEM;
+    weft__stage_save(w, &m);
+    m.len = b->len;
+    out.buf = b;
+    out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+    r = cvt->encode_many(&c->fr.ctx, frames, n, &out);
+    if (r == 0) {
+      WEFT__STAT_ADD(&c->wl->stats, frames_out, n);
+      weft__conn_queued_more(c, w);
+      return 0;
+    }
+    /* Some frame failed: start again one at a time, so the ones before it
+     * still go out and the error is encode()'s own. */
+    weft__conn_rollback(c, b, &m);
+  }
+  for (i = 0; i < n; i++) {
+    r = weft_conn_send(c, frames[i].data, frames[i].len);
+    if (r != 0)
+      return r;
+  }
   return 0;
 }
 
 int weft_codec_write(weft_codec_ctx_t *ctx, const void *data, size_t len) {
   weft_conn_t *c = ctx->conn;
   weft__stage_mark_t m;
+  weft__worker_t *w;
   weft__buf_t *b;
 
   if (c == NULL)
     return WEFT_EINVAL;
   if (c->flags & WEFT__C_CLOSED)
     return WEFT_ECLOSED;
-  b = weft__conn_outbuf(c);
+  w = c->wl->w;
+  b = weft__conn_outbuf(c, w);
   if (b == NULL)
     return WEFT_ENOMEM;
-  weft__stage_save(c->wl->w, &m);
+  weft__stage_save(w, &m);
   m.len = b->len;
   if (weft__buf_append(b, data, len) != 0) {
     weft__conn_rollback(c, b, &m);
     return WEFT_ENOMEM;
   }
-  weft__conn_queued_more(c);
+  /* A codec may write while decoding, with no frame checked after it. */
+  if (weft__conn_queued(c) > c->wl->l->conf->high_watermark)
+    c->flags |= WEFT__C_HIGH;
+  weft__conn_queued_more(c, w);
   return 0;
 }
 

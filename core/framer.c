@@ -103,17 +103,50 @@ static int weft__framer_frame_ok(const weft_decode_t *d, const uint8_t *in,
   return d->frame >= in && d->frame <= in + len - d->frame_len;
 }
 
-/* Decodes frames from in[0..len); *used says how many bytes were consumed. */
+/*
+ * Decodes frames from in[0..len); *used says how many bytes were consumed.
+ * At a frame's start, a codec with decode_many() takes as many whole frames
+ * as it can in one call; decode() takes what it leaves (an unfinished
+ * frame, a skip, an error, or the frame past the batch's room).
+ */
 static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
-                            weft__frame_cb cb, void *arg, size_t *used) {
+                            weft__sink_t *k, size_t *used) {
   const weft_codec_vtable_t *vt = f->ctx.vt;
+  weft_frame_t batch[WEFT__FRAMER_BATCH];
   weft_decode_t d;
-  size_t off = 0;
+  size_t off = 0, lim, took, n;
   int rc = 0;
 
   while (off < len) {
-    memset(&d, 0, sizeof(d));
-    d.scanned = f->scanned;
+    if (k->many != NULL && f->scanned == 0 && vt->decode_many != NULL) {
+      lim = len - off < k->room ? len - off : k->room;
+      took = 0;
+      n = lim > 0 ? vt->decode_many(&f->ctx, in + off, lim, batch,
+                                    WEFT__FRAMER_BATCH, &took)
+                  : 0;
+      if (n > 0) {
+        /* What the framer's own bookkeeping rests on is checked; the
+         * slices are not, one by one, on this path (codec.h). */
+        if (n > WEFT__FRAMER_BATCH || took == 0 || took > lim) {
+          rc = weft__framer_fail(f, WEFT_EPLUGIN,
+                                 "codec returned frames outside its input", 0);
+          goto out;
+        }
+        f->need = 0;
+        off += took;
+        f->offset += took;
+        f->frames += (uint32_t)n;
+        if (k->many(k->arg, batch, n) != 0) {
+          rc = 1;
+          goto out;
+        }
+        /* A full batch may have more behind it; otherwise decode() says
+         * what stopped it. */
+        if (n == WEFT__FRAMER_BATCH || off == len)
+          continue;
+      }
+    }
+    d = (weft_decode_t){.scanned = f->scanned};
     switch (vt->decode(&f->ctx, in + off, len - off, &d)) {
     case WEFT_DECODE_FRAME:
       if (!weft__framer_frame_ok(&d, in + off, len - off)) {
@@ -126,7 +159,7 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       off += d.consumed;
       f->offset += d.consumed;
       f->frames++;
-      if (cb(arg, d.frame_len ? d.frame : in + off, d.frame_len) != 0) {
+      if (k->one(k->arg, d.frame_len ? d.frame : in + off, d.frame_len) != 0) {
         rc = 1;
         goto out;
       }
@@ -151,7 +184,7 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       off += d.consumed;
       f->offset += d.consumed;
       if (d.error < 0 && f->ctx.conn != NULL &&
-          cb(arg, NULL, (size_t)-d.error) != 0) {
+          k->one(k->arg, NULL, (size_t)-d.error) != 0) {
         rc = 1;
         goto out;
       }
@@ -172,20 +205,19 @@ out:
 }
 
 /* Decodes what the tail holds, then drops what was consumed. */
-static int weft__framer_run_tail(weft__framer_t *f, weft__frame_cb cb,
-                                 void *arg) {
+static int weft__framer_run_tail(weft__framer_t *f, weft__sink_t *k) {
   size_t used = 0;
   int rc;
 
-  rc = weft__framer_run(f, f->tail.base, f->tail.len, cb, arg, &used);
+  rc = weft__framer_run(f, f->tail.base, f->tail.len, k, &used);
   weft__buf_consume(&f->tail, used);
   if (f->tail.len == 0)
     weft__buf_free(&f->tail);
   return rc;
 }
 
-int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
-                      weft__frame_cb cb, void *arg) {
+int weft__framer_feed_to(weft__framer_t *f, const uint8_t *data, size_t len,
+                         weft__sink_t *k) {
   size_t used = 0;
   int rc;
 
@@ -200,7 +232,7 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
     data -= f->tail.len;
     len += f->tail.len;
     f->tail.len = 0;
-    rc = weft__framer_run(f, data, len, cb, arg, &used);
+    rc = weft__framer_run(f, data, len, k, &used);
     if (rc < 0 || used == len) {
       weft__buf_free(&f->tail);
       return rc;
@@ -212,14 +244,14 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
   if (f->tail.base != NULL && data == f->tail.base + f->tail.len) {
     /* The read landed in the tail, right after the partial frame. */
     f->tail.len += len;
-    return weft__framer_run_tail(f, cb, arg);
+    return weft__framer_run_tail(f, k);
   }
   if (f->tail.len > 0) {
     if (weft__buf_append(&f->tail, data, len) != 0)
       return weft__framer_fail(f, WEFT_ENOMEM, NULL, f->tail.len);
-    return weft__framer_run_tail(f, cb, arg);
+    return weft__framer_run_tail(f, k);
   }
-  rc = weft__framer_run(f, data, len, cb, arg, &used);
+  rc = weft__framer_run(f, data, len, k, &used);
   if (rc < 0 || used == len)
     return rc;
   /* Keep the unfinished tail (or, if the callback stopped us, the rest). */
@@ -228,16 +260,16 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
   return rc;
 }
 
-int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+int weft__framer_resume_to(weft__framer_t *f, weft__sink_t *k) {
   f->staged = 0;
   if (f->error)
     return f->error;
   if (f->tail.len == 0)
     return 0;
-  return weft__framer_run_tail(f, cb, arg);
+  return weft__framer_run_tail(f, k);
 }
 
-int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+int weft__framer_eof_to(weft__framer_t *f, weft__sink_t *k) {
   const weft_codec_vtable_t *vt = f->ctx.vt;
   weft_decode_status_t st;
   weft_decode_t d;
@@ -260,7 +292,7 @@ int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
       f->offset += d.consumed;
       weft__buf_consume(&f->tail, d.consumed);
       if (d.error < 0 && f->ctx.conn != NULL &&
-          cb(arg, NULL, (size_t)-d.error) != 0)
+          k->one(k->arg, NULL, (size_t)-d.error) != 0)
         return 1;
       continue;
     }
@@ -272,7 +304,7 @@ int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
       return weft__framer_fail(f, WEFT_EPLUGIN,
                                "codec returned a frame outside its input", 0);
     f->frames++;
-    rc = cb(arg, d.frame_len ? d.frame : f->tail.base, d.frame_len);
+    rc = k->one(k->arg, d.frame_len ? d.frame : f->tail.base, d.frame_len);
     f->offset += d.consumed;
     weft__buf_consume(&f->tail, d.consumed);
     if (rc != 0)
@@ -280,4 +312,23 @@ int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
   }
   weft__buf_free(&f->tail);
   return 0;
+}
+
+int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
+                      weft__frame_cb cb, void *arg) {
+  weft__sink_t k = {cb, NULL, arg, SIZE_MAX};
+
+  return weft__framer_feed_to(f, data, len, &k);
+}
+
+int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+  weft__sink_t k = {cb, NULL, arg, SIZE_MAX};
+
+  return weft__framer_resume_to(f, &k);
+}
+
+int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg) {
+  weft__sink_t k = {cb, NULL, arg, SIZE_MAX};
+
+  return weft__framer_eof_to(f, &k);
 }

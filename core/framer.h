@@ -28,6 +28,16 @@ struct weft_codec_ctx {
  */
 typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
 
+/*
+ * Called with frames a codec's decode_many() (ABI 1.2) found together,
+ * n >= 1, in stream order.  Returns as weft__frame_cb; stopping keeps the
+ * input after the last of them.
+ */
+typedef int (*weft__frames_cb)(void *arg, const weft_frame_t *frames, size_t n);
+
+/* The most frames one decode_many() call is asked for. */
+#define WEFT__FRAMER_BATCH 64
+
 typedef struct weft__framer {
   weft_codec_ctx_t ctx;
   weft__buf_t tail;   /* undecoded bytes kept between reads */
@@ -41,6 +51,21 @@ typedef struct weft__framer {
   const char *reason; /* the codec's reason for error */
   uint64_t error_offset; /* stream offset where the error was found */
 } weft__framer_t;
+
+/*
+ * Where decoded frames go, for one feed, resume or eof call: one() gets
+ * each frame decode() or decode_eof() found, and reported skips; many(),
+ * when set and the codec has decode_many, the frames found together.  One
+ * batch covers at most `room` input bytes; the callbacks may change it
+ * (a connection gives it the room left under its high watermark).  It
+ * lives on the caller's stack: an idle connection pays nothing for it.
+ */
+typedef struct weft__sink {
+  weft__frame_cb one;
+  weft__frames_cb many;
+  void *arg; /* passed to both */
+  size_t room;
+} weft__sink_t;
 
 void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
                        void *state, void *conn_state, weft_conn_t *conn);
@@ -62,17 +87,23 @@ size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
  * when the codec reported an error (f->error, f->reason, f->error_offset
  * say what and where); after an error the framer delivers nothing more.
  */
-int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
-                      weft__frame_cb cb, void *arg);
+int weft__framer_feed_to(weft__framer_t *f, const uint8_t *data, size_t len,
+                         weft__sink_t *k);
 
 /* Decodes what feed() kept after a callback stopped it.  Same returns. */
-int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
+int weft__framer_resume_to(weft__framer_t *f, weft__sink_t *k);
 
 /*
  * The stream ended.  Offers a leftover tail to decode_eof (or reports
  * WEFT_ETRUNC when the codec has none).  Returns 0 when nothing was left,
  * 1 if a callback stopped, or the error code.
  */
+int weft__framer_eof_to(weft__framer_t *f, weft__sink_t *k);
+
+/* The same, one frame at a time to cb(arg, ...). */
+int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
+                      weft__frame_cb cb, void *arg);
+int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
 int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg);
 
 /* Bytes held in the tail. */

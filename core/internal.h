@@ -437,7 +437,14 @@ void weft__mailbox_forget(weft_conn_t *c);
 static inline size_t weft__stage_len(const weft__worker_t *w) {
   return w->stage.len + w->ref_bytes;
 }
-void weft__stage_save(const weft__worker_t *w, weft__stage_mark_t *m);
+/* Inline: it runs once per frame sent. */
+static inline void weft__stage_save(const weft__worker_t *w,
+                                    weft__stage_mark_t *m) {
+  m->len = w->stage.len;
+  m->npieces = w->npieces;
+  m->mark = w->stage_mark;
+  m->ref_bytes = w->ref_bytes;
+}
 void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m);
 /* Writes the batch with one try-write; copies what is left into rest
  * (all of it when s is NULL: an in-memory connection). */

@@ -64,13 +64,6 @@ int weft_out_append(weft_out_t *out, const void *data, size_t len) {
   return weft__buf_append(out->buf, data, len);
 }
 
-void weft__stage_save(const weft__worker_t *w, weft__stage_mark_t *m) {
-  m->len = w->stage.len;
-  m->npieces = w->npieces;
-  m->mark = w->stage_mark;
-  m->ref_bytes = w->ref_bytes;
-}
-
 void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m) {
   w->stage.len = m->len;
   w->npieces = m->npieces;
@@ -78,48 +71,62 @@ void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m) {
   w->ref_bytes = m->ref_bytes;
 }
 
+/* The usual batch: copied bytes only, one buffer. */
+static int weft__stage_write_plain(weft__worker_t *w, uv_stream_t *s,
+                                   weft__buf_t *rest, size_t *written) {
+  uv_buf_t b;
+  int k, r = 0;
+
+  b.base = (char *)w->stage.base;
+  b.len = w->stage.len;
+  /* An in-memory connection has no socket: everything goes to rest. */
+  k = b.len > 0 && s != NULL ? uv_try_write(s, &b, 1) : 0;
+  if (k < 0) {
+    r = k == UV_EAGAIN ? 0 : k;
+    k = 0;
+  }
+  *written = (size_t)k;
+  if (r == 0 && (size_t)k < b.len &&
+      weft__buf_append(rest, w->stage.base + k, b.len - (size_t)k) != 0)
+    r = UV_ENOMEM;
+  w->stage.len = 0;
+  w->stage_mark = 0;
+  w->ref_bytes = 0;
+  if (w->stage.cap > WEFT__STAGE_KEEP)
+    weft__buf_free(&w->stage);
+  return r;
+}
+
 int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
                       size_t *written) {
   uv_buf_t iov[64];
-  size_t i, n, off, total, skip;
+  size_t i, n, off, skip;
   int r = 0, k;
 
+  if (w->npieces == 0)
+    return weft__stage_write_plain(w, s, rest, written);
+  /* Headers and payloads as one vector. */
   *written = 0;
-  if (w->npieces == 0) {
-    /* No references: one plain buffer. */
-    iov[0] = uv_buf_init((char *)w->stage.base, (unsigned)w->stage.len);
-    n = w->stage.len ? 1 : 0;
-    total = w->stage.len;
-  } else {
-    if (weft__stage_cut(w) != 0) {
-      r = UV_ENOMEM;
-      goto out;
-    }
-    n = w->npieces < 64 ? w->npieces : 64; /* the rest goes by copy below */
-    for (i = 0, total = 0; i < n; i++) {
-      weft__piece_t *p = &w->pieces[i];
-      iov[i] = uv_buf_init(
-          (char *)(p->ref ? p->ref : w->stage.base + p->off), (unsigned)p->len);
-      total += p->len;
-    }
+  if (weft__stage_cut(w) != 0) {
+    r = UV_ENOMEM;
+    goto out;
   }
-  if (n > 0 && s != NULL) {
-    k = uv_try_write(s, iov, (unsigned)n);
-    if (k >= 0)
-      *written = (size_t)k;
-    else if (k != UV_EAGAIN)
-      r = k;
+  n = w->npieces < 64 ? w->npieces : 64; /* the rest goes by copy below */
+  for (i = 0; i < n; i++) {
+    weft__piece_t *p = &w->pieces[i];
+    iov[i].base = (char *)(p->ref ? p->ref : w->stage.base + p->off);
+    iov[i].len = p->len;
   }
+  /* An in-memory connection has no socket: everything goes to rest. */
+  k = s != NULL ? uv_try_write(s, iov, (unsigned)n) : 0;
+  if (k >= 0)
+    *written = (size_t)k;
+  else if (k != UV_EAGAIN)
+    r = k;
   if (r != 0)
     goto out;
   /* Whatever the kernel did not take is copied, in order, into rest. */
   skip = *written;
-  if (w->npieces == 0) {
-    if (skip < total && weft__buf_append(rest, w->stage.base + skip,
-                                         total - skip) != 0)
-      r = UV_ENOMEM;
-    goto out;
-  }
   for (i = 0; i < w->npieces && r == 0; i++) {
     weft__piece_t *p = &w->pieces[i];
     const uint8_t *base = p->ref ? p->ref : w->stage.base + p->off;

@@ -123,14 +123,13 @@ static int crlf_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 }
 
 static const weft_codec_vtable_t crlf_vtable = {
-    sizeof(weft_codec_vtable_t),
-    crlf_create,
-    crlf_destroy,
-    NULL, /* conn_init: stateless, nothing per connection */
-    NULL, /* conn_free */
-    crlf_decode,
-    NULL, /* decode_eof: leftover bytes at EOF are a WEFT_ETRUNC error */
-    crlf_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .create = crlf_create,
+    .destroy = crlf_destroy,
+    /* no conn_init: stateless, nothing per connection */
+    .decode = crlf_decode,
+    /* no decode_eof: leftover bytes at EOF are a WEFT_ETRUNC error */
+    .encode = crlf_encode,
 };
 
 /* The one exported symbol.  Out of tree, WEFT_PLUGIN_MODULE stays

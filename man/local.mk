@@ -23,6 +23,7 @@ EXTRA_DIST += tests/manlint.sh
 # function name in it; tests/manpages.sh (man/pages.mk) checks the list.
 dist_man_MANS += \
 	man/weft_conn_send.3 \
+	man/weft_conn_send_many.3 \
 	man/weft_conn_close.3 \
 	man/weft_conn_writable.3 \
 	man/weft_conn_queued.3 \

@@ -122,6 +122,9 @@ void cu_rand_bytes(uint64_t *seed, uint8_t *p, size_t len) {
     p[i] = (uint8_t)cu_rand(seed);
 }
 
+static int cu_encode1(const cu_codec_t *c, const void *frame, size_t len,
+                      weft__buf_t *out);
+
 static void *cu_grow(void *p, size_t *cap, size_t want, size_t size) {
   size_t n = *cap ? *cap : 16;
 
@@ -136,13 +139,18 @@ static void *cu_grow(void *p, size_t *cap, size_t want, size_t size) {
 }
 
 typedef struct {
+  weft__sink_t k; /* first: the framer passes &k as the callbacks' arg */
   cu_result_t *r;
   int stop_each;
+  cu_batch_t batch;
+  uint64_t seed;           /* for CU_BATCH_ROOM */
+  const weft__framer_t *f; /* its tail may hold the frames */
+  const uint8_t *scratch;  /* or the scratch buffer */
+  size_t scratch_len;
 } cu_sink_t;
 
-static int cu_on_frame(void *arg, const uint8_t *frame, size_t len) {
-  cu_sink_t *k = arg;
-  cu_result_t *r = k->r;
+/* Keeps a copy of one frame. */
+static void cu_keep(cu_result_t *r, const uint8_t *frame, size_t len) {
   size_t cap;
 
   if (len > 0)
@@ -159,13 +167,59 @@ static int cu_on_frame(void *arg, const uint8_t *frame, size_t len) {
   r->frame_len[r->nframes] = len;
   r->data_len += len;
   r->nframes++;
+}
+
+/* After each callback, a connection near its watermark gives little room:
+ * often none (one frame at a time), sometimes part of a frame. */
+static void cu_next_room(cu_sink_t *k) {
+  uint64_t x;
+
+  if (k->batch != CU_BATCH_ROOM)
+    return;
+  x = cu_rand(&k->seed);
+  k->k.room = (x & 3) == 0 ? 0 : (size_t)(x >> 8) % 64;
+}
+
+static int cu_on_frame(void *arg, const uint8_t *frame, size_t len) {
+  cu_sink_t *k = arg;
+
+  cu_keep(k->r, frame, len);
+  cu_next_room(k);
   return k->stop_each;
 }
 
-/* Decodes everything a stopped feed left behind, one frame at a time. */
+/* A batch's slices must lie in the bytes the framer decodes from: its
+ * tail, or the scratch buffer the read went to. */
+static int cu_inside(const uint8_t *p, size_t len, const uint8_t *base,
+                     size_t cap) {
+  return base != NULL && p >= base && (size_t)(p - base) <= cap &&
+         len <= cap - (size_t)(p - base);
+}
+
+static int cu_on_frames(void *arg, const weft_frame_t *frames, size_t n) {
+  cu_sink_t *k = arg;
+  size_t i;
+
+  assert_true(k->batch != CU_ONE);
+  if (n == 0 || n > WEFT__FRAMER_BATCH)
+    fail_msg("a batch of %zu frames", n);
+  for (i = 0; i < n; i++) {
+    if (!cu_inside(frames[i].data, frames[i].len, k->scratch, k->scratch_len) &&
+        !cu_inside(frames[i].data, frames[i].len, k->f->tail.base,
+                   k->f->tail.cap))
+      fail_msg("frame %zu of a batch of %zu lies outside the input", i, n);
+    cu_keep(k->r, frames[i].data, frames[i].len);
+  }
+  k->r->batches++;
+  k->r->batched += n;
+  cu_next_room(k);
+  return k->stop_each;
+}
+
+/* Decodes everything a stopped feed left behind. */
 static int cu_drain(weft__framer_t *f, int rc, cu_sink_t *k) {
   while (rc == 1)
-    rc = weft__framer_resume(f, cu_on_frame, k);
+    rc = weft__framer_resume_to(f, &k->k);
   return rc;
 }
 
@@ -204,12 +258,23 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
   int rc = 0;
 
   memset(r, 0, sizeof(*r));
+  memset(&k, 0, sizeof(k));
   k.r = r;
   k.stop_each = split.stop_each;
+  k.batch = split.batch;
+  k.seed = split.arg ^ 0x5eed;
+  k.k.one = cu_on_frame;
+  k.k.many = split.batch != CU_ONE ? cu_on_frames : NULL;
+  k.k.arg = &k;
+  k.k.room = SIZE_MAX;
+  cu_next_room(&k);
   /* A scratch buffer as big as the input, so CU_WHOLE is really one read. */
   scratch_len = len > 16 ? len : 16;
   scratch = malloc(scratch_len);
   assert_non_null(scratch);
+  k.f = &f;
+  k.scratch = scratch;
+  k.scratch_len = scratch_len;
 
   /* Per-connection state, as the engine makes it for each connection. */
   if (c->vt->conn_init != NULL)
@@ -230,14 +295,14 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
       done += n;
       chunk -= n;
       r->reads++;
-      rc = cu_drain(&f, weft__framer_feed(&f, base, n, cu_on_frame, &k), &k);
+      rc = cu_drain(&f, weft__framer_feed_to(&f, base, n, &k.k), &k);
       if (rc == 0 && weft__framer_pending(&f) > r->max_pending)
         r->max_pending = weft__framer_pending(&f);
     }
   }
   if (rc == 0 && at_eof) {
     do
-      rc = weft__framer_eof(&f, cu_on_frame, &k);
+      rc = weft__framer_eof_to(&f, &k.k);
     while (rc == 1);
     r->error_at_eof = rc != 0;
   }
@@ -293,42 +358,58 @@ void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
              a->error_at_eof ? " at eof" : "");
 }
 
+/* Runs one split one frame at a time and, with decode_many, in batches
+ * (unbounded, and with little room); each must match the whole run. */
+static void cu_check_one(const cu_codec_t *c, const uint8_t *in, size_t len,
+                         cu_split_t s, int at_eof, const cu_result_t *whole,
+                         const char *what) {
+  static const char *const modes[] = {"", ", in batches",
+                                      ", in batches with little room"};
+  char buf[128];
+  cu_result_t r;
+  int m;
+
+  for (m = CU_ONE; m <= CU_BATCH_ROOM; m++) {
+    if (m != CU_ONE && c->vt->decode_many == NULL)
+      break;
+    s.batch = (cu_batch_t)m;
+    cu_run(c, in, len, s, at_eof, &r);
+    snprintf(buf, sizeof(buf), "%s%s", what, modes[m]);
+    cu_assert_same(whole, &r, buf);
+    cu_result_free(&r);
+  }
+}
+
 void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
                      size_t split_max, int at_eof, cu_result_t *whole) {
   static const uint64_t seeds[] = {1, 2, 3, 42, 0xdeadbeef, 2024};
   cu_split_t s;
-  cu_result_t r;
   char what[64];
   size_t i;
 
   memset(&s, 0, sizeof(s));
   s.kind = CU_WHOLE;
   cu_run(c, in, len, s, at_eof, whole);
+  cu_check_one(c, in, len, s, at_eof, whole, "whole");
 
   s.kind = CU_BYTES;
-  cu_run(c, in, len, s, at_eof, &r);
-  cu_assert_same(whole, &r, "byte by byte");
-  cu_result_free(&r);
+  cu_check_one(c, in, len, s, at_eof, whole, "byte by byte");
 
   s.stop_each = 1;
-  cu_run(c, in, len, s, at_eof, &r);
-  cu_assert_same(whole, &r, "byte by byte, stopping after each frame");
-  cu_result_free(&r);
+  cu_check_one(c, in, len, s, at_eof, whole,
+               "byte by byte, stopping after each frame");
 
   s.kind = CU_WHOLE;
-  cu_run(c, in, len, s, at_eof, &r);
-  cu_assert_same(whole, &r, "whole, stopping after each frame");
-  cu_result_free(&r);
+  cu_check_one(c, in, len, s, at_eof, whole,
+               "whole, stopping after each frame");
   s.stop_each = 0;
 
   if (len <= split_max) {
     s.kind = CU_AT;
     for (i = 1; i < len; i++) {
       s.arg = i;
-      cu_run(c, in, len, s, at_eof, &r);
       snprintf(what, sizeof(what), "split at %zu", i);
-      cu_assert_same(whole, &r, what);
-      cu_result_free(&r);
+      cu_check_one(c, in, len, s, at_eof, whole, what);
     }
   }
 
@@ -336,12 +417,122 @@ void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
   for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
     s.arg = seeds[i];
     s.stop_each = (int)(i & 1);
-    cu_run(c, in, len, s, at_eof, &r);
     snprintf(what, sizeof(what), "random chunks, seed %llu%s",
              (unsigned long long)seeds[i], s.stop_each ? ", stopping" : "");
-    cu_assert_same(whole, &r, what);
-    cu_result_free(&r);
+    cu_check_one(c, in, len, s, at_eof, whole, what);
   }
+  cu_check_many(c, in, len);
+}
+
+/* A codec context outside a connection, with fresh per-connection state. */
+static void cu_ctx_open(const cu_codec_t *c, weft_codec_ctx_t *ctx) {
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->vt = c->vt;
+  ctx->state = c->state;
+  if (c->vt->conn_init != NULL)
+    assert_int_equal(c->vt->conn_init(c->state, &ctx->conn_state), 0);
+}
+
+static void cu_ctx_close(const cu_codec_t *c, weft_codec_ctx_t *ctx) {
+  if (ctx->conn_state != NULL && c->vt->conn_free != NULL)
+    c->vt->conn_free(c->state, ctx->conn_state);
+  ctx->conn_state = NULL;
+}
+
+/* decode_many from in[0..len) with room for max frames, against decode(). */
+static void cu_many_at(const cu_codec_t *c, const uint8_t *in, size_t len,
+                       size_t max, size_t start) {
+  weft_frame_t frames[64];
+  weft_codec_ctx_t ctx;
+  weft_decode_t d;
+  weft_decode_status_t st;
+  size_t n, used = (size_t)-1, off = 0, i;
+
+  cu_ctx_open(c, &ctx);
+  n = c->vt->decode_many(&ctx, in, len, frames, max, &used);
+  cu_ctx_close(c, &ctx);
+  if (n > max || used > len || (n == 0 && used != 0) || (n > 0 && used == 0))
+    fail_msg("decode_many at %zu over %zu bytes (room %zu): %zu frames, %zu "
+             "bytes used",
+             start, len, max, n, used);
+  cu_ctx_open(c, &ctx);
+  for (i = 0; i <= n && off < len; i++) {
+    memset(&d, 0, sizeof(d));
+    st = c->vt->decode(&ctx, in + off, len - off, &d);
+    if (i == n) {
+      /* It stopped early only where decode() finds no plain frame. */
+      if (n < max && st == WEFT_DECODE_FRAME)
+        fail_msg("decode_many at %zu over %zu bytes (room %zu) stopped "
+                 "after %zu frames, before a frame decode() finds",
+                 start, len, max, n);
+      break;
+    }
+    if (st != WEFT_DECODE_FRAME || frames[i].len != d.frame_len ||
+        (d.frame_len > 0 && frames[i].data != d.frame))
+      fail_msg("decode_many at %zu over %zu bytes (room %zu): frame %zu is "
+               "not the one decode() finds (status %d, %zu bytes at +%ld, "
+               "decode_many %zu bytes at +%ld)",
+               start, len, max, i, (int)st, d.frame_len,
+               d.frame ? (long)(d.frame - in) : -1L, frames[i].len,
+               frames[i].data ? (long)(frames[i].data - in) : -1L);
+    off += d.consumed;
+  }
+  cu_ctx_close(c, &ctx);
+  if (off != used)
+    fail_msg("decode_many at %zu over %zu bytes (room %zu): %zu bytes used, "
+             "decode() took %zu for the same %zu frames",
+             start, len, max, used, off, n);
+}
+
+void cu_check_many(const cu_codec_t *c, const uint8_t *in, size_t len) {
+  static const size_t maxes[] = {1, 2, 3, 64};
+  size_t start, end, m, step;
+
+  if (c->vt->decode_many == NULL || len == 0)
+    return;
+  step = len <= 200 ? 1 : len / 50;
+  for (start = 0; start < len; start += step)
+    for (m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+      if (len <= 200)
+        for (end = start + 1; end <= len; end++)
+          cu_many_at(c, in + start, end - start, maxes[m], start);
+      else
+        cu_many_at(c, in + start, len - start, maxes[m], start);
+    }
+}
+
+int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
+                         size_t n) {
+  weft__buf_t one, many;
+  weft_codec_ctx_t ctx;
+  weft_out_t o;
+  size_t i;
+  int r1 = 0, r2;
+
+  memset(&one, 0, sizeof(one));
+  memset(&many, 0, sizeof(many));
+  for (i = 0; i < n && r1 == 0; i++)
+    r1 = cu_encode1(c, frames[i].data, frames[i].len, &one);
+  if (c->vt->encode_many != NULL && n > 0) {
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.vt = c->vt;
+    ctx.state = c->state;
+    o.buf = &many;
+    o.zc = NULL;
+    r2 = c->vt->encode_many(&ctx, frames, n, &o);
+    if (r2 != r1)
+      fail_msg("encode_many of %zu frames returned %d, encode() %d (frame "
+               "%zu)",
+               n, r2, r1, r1 ? i - 1 : n);
+    if (r1 == 0 && (many.len != one.len ||
+                    (one.len > 0 && memcmp(many.base, one.base, one.len))))
+      fail_msg("encode_many of %zu frames wrote %zu bytes, not the %zu of "
+               "encode()",
+               n, many.len, one.len);
+  }
+  weft__buf_free(&one);
+  weft__buf_free(&many);
+  return r1;
 }
 
 void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
@@ -396,8 +587,9 @@ uint8_t *cu_hex(const char *hex, size_t *len) {
   return out;
 }
 
-int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
-              weft__buf_t *out) {
+/* One encode() call into out, rolled back when it fails. */
+static int cu_encode1(const cu_codec_t *c, const void *frame, size_t len,
+                      weft__buf_t *out) {
   weft_codec_ctx_t ctx;
   weft_out_t o;
   size_t before = out->len;
@@ -412,6 +604,21 @@ int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
   /* As weft_conn_send() does: a refused frame leaves nothing behind. */
   if (r != 0)
     out->len = before;
+  return r;
+}
+
+int cu_encode(const cu_codec_t *c, const void *frame, size_t len,
+              weft__buf_t *out) {
+  weft_frame_t f[3];
+  int r = cu_encode1(c, frame, len, out);
+
+  /* Whatever a test encodes, encode_many must agree on it: alone, and in
+   * a batch with itself. */
+  f[0].data = frame;
+  f[0].len = len;
+  f[1] = f[2] = f[0];
+  assert_int_equal(cu_check_encode_many(c, f, 1), r);
+  assert_int_equal(cu_check_encode_many(c, f, 3), r);
   return r;
 }
 
@@ -453,6 +660,7 @@ void cu_check_hex(const cu_codec_t *c, const char *hex,
 
 size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
                      size_t max_len, uint64_t seed) {
+  weft_frame_t *slices;
   uint8_t **frames;
   size_t *lens, i, k, out_len;
   weft__buf_t b;
@@ -474,12 +682,27 @@ size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
     if (cu_encode(c, frames[i], lens[i], &b) != 0)
       fail_msg("round trip: the encoder refused a frame of %zu bytes", lens[i]);
   }
+  /* encode_many gives the same stream, in batches of any size. */
+  slices = calloc(n ? n : 1, sizeof(*slices));
+  assert_non_null(slices);
+  for (i = 0; i < n; i++) {
+    slices[i].data = frames[i];
+    slices[i].len = lens[i];
+  }
+  for (i = 0; i < n; i += k) {
+    k = 1 + (size_t)(cu_rand(&seed) % 70);
+    if (k > n - i)
+      k = n - i;
+    assert_int_equal(cu_check_encode_many(c, slices + i, k), 0);
+  }
+  free(slices);
 
   memset(&s, 0, sizeof(s));
   for (k = 0; k < 4; k++) {
     s.kind = k == 0 ? CU_WHOLE : k == 1 ? CU_BYTES : CU_RANDOM;
     s.arg = seed + k;
     s.stop_each = k == 3;
+    s.batch = k == 0 ? CU_BATCH : k == 2 ? CU_BATCH_ROOM : CU_ONE;
     cu_run(c, b.base, b.len, s, 1, &r);
     if (r.error != 0)
       fail_msg("round trip: error %d (%s) at %llu", r.error,
@@ -489,6 +712,7 @@ size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
       cu_assert_frame(&r, i, frames[i], lens[i]);
     cu_result_free(&r);
   }
+  cu_check_many(c, b.base, b.len);
   for (i = 0; i < n; i++)
     free(frames[i]);
   free(frames);

@@ -77,10 +77,19 @@ typedef enum {
   CU_RANDOM, /* random read sizes, seeded with arg */
 } cu_split_kind_t;
 
+/* How frames are taken from the framer. */
+typedef enum {
+  CU_ONE = 0,   /* decode() one frame at a time */
+  CU_BATCH,     /* batches from decode_many (ABI 1.2), unbounded room */
+  CU_BATCH_ROOM /* batches, with a small random room after each callback,
+                   as a connection near its high watermark gives */
+} cu_batch_t;
+
 typedef struct {
   cu_split_kind_t kind;
   uint64_t arg;
   int stop_each; /* the frame callback stops after every frame (resume) */
+  cu_batch_t batch;
 } cu_split_t;
 
 /* What a run produced. */
@@ -103,6 +112,8 @@ typedef struct {
   uint64_t delivered; /* framer's own frame count */
   size_t tail_grows;  /* times the framer's tail buffer was reallocated */
   uint64_t discarded; /* frames the codec skipped with an error (SKIP) */
+  size_t batches;     /* calls of the batch callback */
+  size_t batched;     /* frames delivered through it */
 } cu_result_t;
 
 /*
@@ -123,8 +134,10 @@ void cu_assert_same(const cu_result_t *a, const cu_result_t *b,
 /*
  * Runs in[0..len) whole, byte by byte, split at every point (when len is at
  * most split_max), in random chunks with several seeds, and with a callback
- * that stops after every frame; asserts every run matches the whole run,
- * which is left in *whole for the caller's own checks.
+ * that stops after every frame, each one frame at a time and in batches
+ * (when the codec has decode_many); asserts every run matches the whole
+ * run one frame at a time, which is left in *whole for the caller's own
+ * checks.  With decode_many, also runs cu_check_many on the input.
  */
 void cu_check_splits(const cu_codec_t *c, const uint8_t *in, size_t len,
                      size_t split_max, int at_eof, cu_result_t *whole);
@@ -145,6 +158,25 @@ void cu_check_hex(const cu_codec_t *c, const char *in,
  */
 size_t cu_round_trip(const cu_codec_t *c, size_t n, size_t min_len,
                      size_t max_len, uint64_t seed);
+
+/*
+ * decode_many against decode(), directly: from every start in in[0..len)
+ * to every end (when len is at most 200; else from a sample of starts),
+ * with room for 1, 2, 3 and 64 frames, decode_many must return exactly the
+ * slices a run of decode() calls returns, stop where decode() would not
+ * return a frame (or with the array full), and report the bytes they
+ * took.  Does nothing for a codec without decode_many.
+ */
+void cu_check_many(const cu_codec_t *c, const uint8_t *in, size_t len);
+
+/*
+ * encode_many against encode(): frames[0..n) encoded by one encode_many
+ * call must give the bytes the n encode() calls give, and fail, with the
+ * same error, exactly when one of them fails.  Returns that error (or 0).
+ * Does nothing but the encode() calls for a codec without encode_many.
+ */
+int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
+                         size_t n);
 
 /* Asserts frame i of r is exactly data[0..len). */
 void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,

@@ -681,6 +681,14 @@ static void test_eof_and_oversize(void **state) {
   expect_then_eof(fd, "a\nb\n", 4);
   close(fd);
 
+  /* A line echo cannot send back ("c\r": the peer would strip its CR) in
+   * the middle of a read's batch: the lines before it are answered, the
+   * one after it is not, then the connection closes, as one at a time. */
+  fd = tcp_connect(port[CODEC_LINE]);
+  send_all(fd, "a\nb\nc\r\r\nd\n", 10);
+  expect_then_eof(fd, "a\nb\n", 4);
+  close(fd);
+
   /* The same with a length frame cut inside its header. */
   fd = tcp_connect(port[CODEC_LENGTH]);
   n = length_frame(small, 1, "x", 1);

@@ -397,6 +397,134 @@ static void test_many_tiny(void **unused) {
   cu_codec_close(&c);
 }
 
+/*
+ * ABI 1.2: the whole frames of a read come through decode_many, at most 64
+ * a batch; a batch stops before a header decode() must refuse.
+ */
+static void test_batch(void **unused) {
+  cu_codec_t c;
+  cu_split_t s;
+  cu_result_t r;
+  uint8_t in[1000 * 7];
+  size_t len = 0, i;
+
+  (void)unused;
+  open_length(&c, 4, NULL, "64k");
+  assert_non_null(c.vt->decode_many);
+  assert_non_null(c.vt->encode_many);
+  for (i = 0; i < 1000; i++) {
+    in[len++] = 0;
+    in[len++] = 0;
+    in[len++] = 0;
+    in[len++] = (uint8_t)(i % 3);
+    memset(in + len, 'a', i % 3);
+    len += i % 3;
+  }
+  memset(&s, 0, sizeof(s));
+  s.kind = CU_WHOLE;
+  s.batch = CU_BATCH;
+  cu_run(&c, in, len, s, 1, &r);
+  assert_int_equal(r.error, 0);
+  assert_int_equal(r.nframes, 1000);
+  assert_int_equal(r.batched, 1000);
+  assert_int_equal(r.batches, (1000 + 63) / 64);
+  cu_assert_frame(&r, 998, "aa", 2);
+  cu_result_free(&r);
+
+  /* Two frames, then a header over max_frame: the batch holds the two,
+   * and the error is where the field starts. */
+  memcpy(in, "\0\0\0\1x\0\0\0\0\0\1\0\1", 13);
+  cu_run(&c, in, 13, s, 1, &r);
+  assert_int_equal(r.nframes, 2);
+  assert_int_equal(r.batched, 2);
+  assert_int_equal(r.error, WEFT_EMSGSIZE);
+  assert_int_equal(r.error_offset, 9);
+  cu_result_free(&r);
+  cu_codec_close(&c);
+}
+
+/* A codec whose decode_many claims more input than it was given: the
+ * framer refuses it, as it refuses a bad decode(). */
+static size_t bad_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
+                              size_t len, weft_frame_t *frames, size_t max,
+                              size_t *used) {
+  (void)ctx;
+  (void)max;
+  frames[0].data = in;
+  frames[0].len = 0;
+  *used = len + 1;
+  return 1;
+}
+
+static void test_batch_broken(void **unused) {
+  weft_codec_vtable_t shim;
+  const weft_codec_vtable_t *vt;
+  cu_codec_t c;
+  cu_split_t s;
+  cu_result_t r;
+
+  (void)unused;
+  open_length(&c, 4, NULL, NULL);
+  vt = c.vt;
+  shim = *vt;
+  shim.decode_many = bad_decode_many;
+  c.vt = &shim;
+  memset(&s, 0, sizeof(s));
+  s.batch = CU_BATCH;
+  cu_run(&c, (const uint8_t *)"\0\0\0\1x", 5, s, 1, &r);
+  assert_int_equal(r.nframes, 0);
+  assert_int_equal(r.error, WEFT_EPLUGIN);
+  assert_string_equal(r.reason, "codec returned frames outside its input");
+  cu_result_free(&r);
+  /* One frame at a time, decode_many is never asked. */
+  s.batch = CU_ONE;
+  cu_run(&c, (const uint8_t *)"\0\0\0\1x", 5, s, 1, &r);
+  assert_int_equal(r.error, 0);
+  assert_int_equal(r.nframes, 1);
+  cu_result_free(&r);
+  c.vt = vt;
+  cu_codec_close(&c);
+}
+
+/* encode_many against encode() for each field, with bad frames among
+ * good ones at every place. */
+static void test_encode_batch(void **unused) {
+  enum { N = 40 };
+  static uint8_t buf[N][600];
+  static const size_t lens[] = {0,  1,   2,   3,   15,  16,  17,  63, 64,
+                                65, 254, 255, 256, 511, 512, 513, 599};
+  weft_frame_t f[N + 1];
+  cu_codec_t c;
+  size_t i, j, n, at, o;
+
+  (void)unused;
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    for (o = 0; o < 2; o++) {
+      open_length(&c, sizes[i], orders[o], "600");
+      /* The lengths this field can carry, each once, then again. */
+      for (n = 0, j = 0; j < 2 * sizeof(lens) / sizeof(lens[0]); j++) {
+        f[n].len = lens[j % (sizeof(lens) / sizeof(lens[0]))];
+        if (sizes[i] == 1 && f[n].len > 255)
+          continue;
+        if (f[n].len + (size_t)sizes[i] > 600)
+          continue;
+        memset(buf[n], 'a' + (int)(n % 26), f[n].len);
+        f[n].data = buf[n];
+        n++;
+      }
+      assert_int_equal(cu_check_encode_many(&c, f, n), 0);
+      /* One too long for the field or for max_frame, at each place. */
+      for (at = 0; at <= n; at++) {
+        memmove(f + at + 1, f + at, (n - at) * sizeof(f[0]));
+        f[at].data = buf[0];
+        f[at].len = sizes[i] == 1 ? 256 : 600 - (size_t)sizes[i] + 1;
+        assert_int_equal(cu_check_encode_many(&c, f, n + 1), WEFT_EMSGSIZE);
+        memmove(f + at, f + at + 1, (n - at) * sizeof(f[0]));
+      }
+      cu_codec_close(&c);
+    }
+}
+
 static void test_encode(void **unused) {
   static const struct {
     int size;
@@ -907,7 +1035,10 @@ int main(void) {
       cmocka_unit_test(test_decode_record),
       cmocka_unit_test(test_limit),
       cmocka_unit_test(test_many_tiny),
+      cmocka_unit_test(test_batch),
+      cmocka_unit_test(test_batch_broken),
       cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_encode_batch),
       cmocka_unit_test(test_encode_limits),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_options),

@@ -338,6 +338,139 @@ static void test_many_tiny(void **unused) {
   cu_codec_close(&c);
 }
 
+/*
+ * ABI 1.2: the whole lines of a read come through decode_many, at most 64 a
+ * batch, and a batch stops before whatever decode() has to handle itself
+ * (cu_check_splits compares every split, batched or not, and decode_many
+ * with decode() directly).
+ */
+static void test_batch(void **unused) {
+  cu_codec_t c;
+  cu_split_t s;
+  cu_result_t r;
+  char *in;
+  size_t len = 0, i;
+
+  (void)unused;
+  open_line(&c, 0, -1);
+  assert_non_null(c.vt->decode_many);
+  assert_non_null(c.vt->encode_many);
+  in = malloc(1000 * 8);
+  assert_non_null(in);
+  for (i = 0; i < 1000; i++)
+    len += (size_t)sprintf(in + len, "%zu%s", i, i % 3 == 0 ? "\r\n" : "\n");
+  memset(&s, 0, sizeof(s));
+  s.kind = CU_WHOLE;
+  s.batch = CU_BATCH;
+  cu_run(&c, (const uint8_t *)in, len, s, 1, &r);
+  assert_int_equal(r.error, 0);
+  assert_int_equal(r.nframes, 1000);
+  assert_int_equal(r.batched, 1000);
+  assert_int_equal(r.batches, (1000 + 63) / 64);
+  cu_assert_frame(&r, 999, "999", 3);
+  cu_result_free(&r);
+  free(in);
+  cu_codec_close(&c);
+
+  /* Two lines in a batch, then one over the limit: found at its byte
+   * max_length + 1, as one at a time. */
+  open_line(&c, 4, -1);
+  s.batch = CU_BATCH;
+  cu_run(&c, (const uint8_t *)"ab\ncd\r\nabcdef\n", 14, s, 1, &r);
+  assert_int_equal(r.nframes, 2);
+  assert_int_equal(r.batched, 2);
+  cu_assert_frame(&r, 1, "cd", 2);
+  assert_int_equal(r.error, WEFT_EMSGSIZE);
+  assert_int_equal(r.error_offset, 11);
+  cu_result_free(&r);
+  cu_codec_close(&c);
+}
+
+/* A batch of frames with bad ones at each place. */
+static void check_encode_batch(cu_codec_t *c, const uint8_t *bad,
+                               size_t bad_len, int want) {
+  enum { N = 52 };
+  static uint8_t buf[N][600];
+  weft_frame_t f[N + 1];
+  size_t n = 0, i, at;
+
+  /* Every short length, and some around the 16-byte steps and the
+   * 512-byte limit for appending apart. */
+  for (i = 0; i < 41; i++)
+    f[n++].len = i;
+  f[n++].len = 63;
+  f[n++].len = 64;
+  f[n++].len = 65;
+  f[n++].len = 255;
+  f[n++].len = 511;
+  f[n++].len = 512;
+  f[n++].len = 513;
+  f[n++].len = 599;
+  f[n++].len = 600;
+  f[n++].len = 16;
+  f[n++].len = 32;
+  for (i = 0; i < n; i++) {
+    memset(buf[i], 'a' + (int)(i % 26), f[i].len);
+    f[i].data = buf[i];
+  }
+  assert_int_equal(n, N);
+  assert_int_equal(cu_check_encode_many(c, f, n), 0);
+  if (bad == NULL)
+    return;
+  for (at = 0; at <= n; at++) {
+    memmove(f + at + 1, f + at, (n - at) * sizeof(f[0]));
+    f[at].data = bad;
+    f[at].len = bad_len;
+    assert_int_equal(cu_check_encode_many(c, f, n + 1), want);
+    memmove(f + at, f + at + 1, (n - at) * sizeof(f[0]));
+  }
+}
+
+static void test_encode_batch(void **unused) {
+  static uint8_t big[700];
+  cu_codec_t c;
+
+  (void)unused;
+  open_line(&c, 600, -1);
+  check_encode_batch(&c, NULL, 0, 0);
+  check_encode_batch(&c, (const uint8_t *)"a\nb", 3, WEFT_EINVAL);
+  check_encode_batch(&c, (const uint8_t *)"ab\r", 3, WEFT_EINVAL);
+  check_encode_batch(&c, (const uint8_t *)"\n", 1, WEFT_EINVAL);
+  /* The delimiter in the last of several 16-byte steps, in the overlap. */
+  memset(big, 'x', sizeof(big));
+  big[16] = '\n';
+  check_encode_batch(&c, big, 17, WEFT_EINVAL);
+  big[16] = 'x';
+  big[33] = '\n';
+  check_encode_batch(&c, big, 70, WEFT_EINVAL);
+  check_encode_batch(&c, big, 34, WEFT_EINVAL);
+  big[33] = 'x';
+  big[9] = '\n';
+  check_encode_batch(&c, big, 12, WEFT_EINVAL); /* two overlapping words */
+  big[9] = 'x';
+  big[520] = '\n';
+  check_encode_batch(&c, big, 530, WEFT_EINVAL); /* appended apart */
+  big[520] = 'x';
+  check_encode_batch(&c, big, 601, WEFT_EMSGSIZE);
+  cu_codec_close(&c);
+
+  /* Without strip_cr a trailing CR is fine. */
+  open_line(&c, 600, 0);
+  check_encode_batch(&c, (const uint8_t *)"ab\r", 3, 0);
+  cu_codec_close(&c);
+
+  /* A max_length below the 512 bytes of a short frame. */
+  open_line(&c, 20, -1);
+  {
+    weft_frame_t f[3] = {
+        {(const uint8_t *)"abc", 3}, {big, 21}, {(const uint8_t *)"d", 1}};
+    assert_int_equal(cu_check_encode_many(&c, f, 3), WEFT_EMSGSIZE);
+    f[1].len = 20;
+    assert_int_equal(cu_check_encode_many(&c, f, 3), 0);
+  }
+  cu_codec_close(&c);
+}
+
 static void test_encode(void **unused) {
   cu_codec_t c;
   weft__buf_t b;
@@ -834,7 +967,9 @@ int main(void) {
       cmocka_unit_test(test_decode_record),
       cmocka_unit_test(test_limit),
       cmocka_unit_test(test_many_tiny),
+      cmocka_unit_test(test_batch),
       cmocka_unit_test(test_encode),
+      cmocka_unit_test(test_encode_batch),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_linear_scan),
       cmocka_unit_test(test_options),

@@ -105,8 +105,10 @@ static int broken_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 static const weft_codec_vtable_t broken_vtable = {
-    sizeof(weft_codec_vtable_t), NULL,          NULL, NULL, NULL, broken_decode,
-    broken_decode_eof,           broken_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .decode = broken_decode,
+    .decode_eof = broken_decode_eof,
+    .encode = broken_encode,
 };
 
 WEFT_CODEC_PLUGIN(BROKEN_NAME, "0", &broken_vtable);

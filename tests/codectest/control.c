@@ -99,8 +99,11 @@ static int control_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 static const weft_codec_vtable_t control_vtable = {
-    sizeof(weft_codec_vtable_t), NULL,           NULL, control_conn_init,
-    control_conn_free,           control_decode, NULL, control_encode,
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .conn_init = control_conn_init,
+    .conn_free = control_conn_free,
+    .decode = control_decode,
+    .encode = control_encode,
 };
 
 WEFT_CODEC_PLUGIN("control", "1.0", &control_vtable);

@@ -19,6 +19,10 @@ typedef struct {
   int at_eof;
   size_t max_pending;
   int stop_each;
+  /* Where a batch's slices may lie: the scratch buffer or the tail. */
+  const uint8_t *scratch;
+  size_t scratch_len;
+  const weft__framer_t *f;
 } fz_result_t;
 
 static void *fz_realloc(void *p, size_t n) {
@@ -52,6 +56,31 @@ static int fz_on_frame(void *arg, const uint8_t *frame, size_t len) {
   r->off[r->n] = r->data_len;
   r->len[r->n++] = len;
   r->data_len += len;
+  return r->stop_each;
+}
+
+static int fz_inside(const uint8_t *p, size_t len, const uint8_t *base,
+                     size_t cap) {
+  return base != NULL && p >= base && (size_t)(p - base) <= cap &&
+         len <= cap - (size_t)(p - base);
+}
+
+/* A batch from decode_many (ABI 1.2): slices of the input, kept in order. */
+static int fz_on_frames(void *arg, const weft_frame_t *frames, size_t n) {
+  fz_result_t *r = arg;
+  size_t i;
+
+  if (n == 0 || n > WEFT__FRAMER_BATCH)
+    abort();
+  for (i = 0; i < n; i++) {
+    if (!fz_inside(frames[i].data, frames[i].len, r->scratch, r->scratch_len) &&
+        !fz_inside(frames[i].data, frames[i].len, r->f->tail.base,
+                   r->f->tail.cap)) {
+      fprintf(stderr, "fuzz: a batch's frame lies outside the input\n");
+      abort();
+    }
+    fz_on_frame(r, frames[i].data, frames[i].len);
+  }
   return r->stop_each;
 }
 
@@ -102,10 +131,13 @@ static uint32_t fz_next(uint32_t *s) {
 }
 
 /* Feeds in[0..len) through a fresh framer, as the engine does; chunks 0
- * means one read, else reads of sizes drawn from `seed`. */
+ * means one read, else reads of sizes drawn from `seed`; batch takes the
+ * frames from the codec's decode_many, as a connection whose handler has
+ * on_frames does. */
 static void fz_run(const fz_codec_t *c, const uint8_t *in, size_t len,
-                   unsigned seed, int stop_each, fz_result_t *r) {
+                   unsigned seed, int stop_each, int batch, fz_result_t *r) {
   weft__framer_t f;
+  weft__sink_t k;
   void *cs = NULL;
   uint8_t *scratch, *base;
   size_t done = 0, chunk, avail, n;
@@ -115,6 +147,13 @@ static void fz_run(const fz_codec_t *c, const uint8_t *in, size_t len,
   memset(r, 0, sizeof(*r));
   r->stop_each = stop_each;
   scratch = fz_realloc(NULL, len > 16 ? len : 16);
+  r->scratch = scratch;
+  r->scratch_len = len > 16 ? len : 16;
+  r->f = &f;
+  k.one = fz_on_frame;
+  k.many = batch ? fz_on_frames : NULL;
+  k.arg = r;
+  k.room = SIZE_MAX;
   if (c->vt->conn_init != NULL && c->vt->conn_init(c->state, &cs) != 0)
     abort();
   weft__framer_init(&f, c->vt, c->state, cs, NULL);
@@ -135,16 +174,16 @@ static void fz_run(const fz_codec_t *c, const uint8_t *in, size_t len,
       memcpy(base, in + done, n);
       done += n;
       chunk -= n;
-      rc = weft__framer_feed(&f, base, n, fz_on_frame, r);
+      rc = weft__framer_feed_to(&f, base, n, &k);
       while (rc == 1)
-        rc = weft__framer_resume(&f, fz_on_frame, r);
+        rc = weft__framer_resume_to(&f, &k);
       if (rc == 0 && weft__framer_pending(&f) > r->max_pending)
         r->max_pending = weft__framer_pending(&f);
     }
   }
   if (rc == 0) {
     do
-      rc = weft__framer_eof(&f, fz_on_frame, r);
+      rc = weft__framer_eof_to(&f, &k);
     while (rc == 1);
     r->at_eof = rc != 0;
   }
@@ -196,7 +235,7 @@ static void fz_reencode(const fz_codec_t *c, const uint8_t *frame, size_t len,
   o.buf = &b;
   o.zc = NULL;
   if (c->vt->encode(&ctx, frame, len, &o) == 0) {
-    fz_run(c, b.base, b.len, 0, 0, &r);
+    fz_run(c, b.base, b.len, 0, 0, 0, &r);
     if (r.error != 0 || r.n != 1 || r.len[0] != len ||
         (len > 0 && memcmp(r.data, frame, len) != 0))
       fz_fail("a decoded frame, encoded again, does not decode to itself",
@@ -209,7 +248,7 @@ static void fz_reencode(const fz_codec_t *c, const uint8_t *frame, size_t len,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const fz_variant_t *v;
   const fz_codec_t *c;
-  fz_result_t whole, cut;
+  fz_result_t whole, cut, batched;
   size_t variant, i;
   char msg[256];
 
@@ -221,8 +260,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   v = &fz_target.variants[variant];
   c = &fz_codecs[variant];
 
-  fz_run(c, data + 2, size - 2, 0, 0, &whole);
-  fz_run(c, data + 2, size - 2, 1u + data[1], data[1] & 1, &cut);
+  fz_run(c, data + 2, size - 2, 0, 0, 0, &whole);
+  fz_run(c, data + 2, size - 2, 1u + data[1], data[1] & 1, data[1] & 2, &cut);
+  /* In batches, one read gives exactly what it gives one frame at a time. */
+  fz_run(c, data + 2, size - 2, 0, 0, 1, &batched);
+  if (!fz_same(&whole, &batched, 0)) {
+    snprintf(msg, sizeof(msg),
+             "one read gives %zu frames, error %d at %llu; in batches %zu "
+             "frames, error %d at %llu",
+             whole.n, whole.error, (unsigned long long)whole.error_offset,
+             batched.n, batched.error,
+             (unsigned long long)batched.error_offset);
+    fz_fail(msg, variant);
+  }
+  fz_result_free(&batched);
   if (!fz_same(&whole, &cut, v->stream)) {
     snprintf(msg, sizeof(msg),
              "one read gives %zu frames, error %d at %llu; cut into reads "

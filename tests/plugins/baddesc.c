@@ -29,7 +29,7 @@ typedef struct {
 static void future(void) {}
 static const future_vtable_t vt = {
     {sizeof(future_vtable_t), NULL, NULL, NULL, NULL, bad_decode, NULL,
-     bad_encode},
+     bad_encode, NULL, NULL},
     future};
 typedef struct {
   weft_plugin_t d;
@@ -53,7 +53,7 @@ static const weft_codec_vtable_t vt = {
 #else
     bad_decode,
 #endif
-    NULL, bad_encode};
+    NULL, bad_encode, NULL, NULL};
 
 WEFT_EXTERN const weft_plugin_t weft_plugin;
 const weft_plugin_t weft_plugin = {

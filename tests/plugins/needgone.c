@@ -23,6 +23,9 @@ static int needgone_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
   return WEFT_EINVAL;
 }
 
-static const weft_codec_vtable_t vt = {sizeof(vt), NULL, NULL, NULL, NULL,
-                                       needgone_decode, NULL, needgone_encode};
+static const weft_codec_vtable_t vt = {
+    .struct_size = sizeof(vt),
+    .decode = needgone_decode,
+    .encode = needgone_encode,
+};
 WEFT_CODEC_PLUGIN("needgone", "1.0", &vt);

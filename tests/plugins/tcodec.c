@@ -19,7 +19,9 @@ static int tcodec_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 static const weft_codec_vtable_t tcodec_vtable = {
-    sizeof(weft_codec_vtable_t), NULL, NULL, NULL, NULL, tcodec_decode, NULL,
-    tcodec_encode};
+    .struct_size = sizeof(weft_codec_vtable_t),
+    .decode = tcodec_decode,
+    .encode = tcodec_encode,
+};
 
 WEFT_CODEC_PLUGIN(TCODEC_NAME, "1.0", &tcodec_vtable);

@@ -23,6 +23,9 @@ static int undef_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
   return WEFT_EINVAL;
 }
 
-static const weft_codec_vtable_t vt = {sizeof(vt), NULL, NULL, NULL, NULL,
-                                       undef_decode, NULL, undef_encode};
+static const weft_codec_vtable_t vt = {
+    .struct_size = sizeof(vt),
+    .decode = undef_decode,
+    .encode = undef_encode,
+};
 WEFT_CODEC_PLUGIN("undefsym", "1.0", &vt);

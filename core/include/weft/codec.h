@@ -100,6 +100,36 @@ typedef struct weft_codec_vtable {
   /* Required.  Appends the wire form of frame[0..len) to out.  0 or WEFT_E*. */
   int (*encode)(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
                 weft_out_t *out);
+
+  /*
+   * ABI 1.2.  Optional: the batch path, so that a read holding many small
+   * frames costs one call, not one per frame.
+   *
+   * Decodes consecutive frames from the start of in[0..len) (len > 0) into
+   * frames[0..max) (max >= 1) exactly as a run of decode() calls, each
+   * starting where the last frame ended with `scanned` 0, would; stops
+   * before the first input for which decode() would not return
+   * WEFT_DECODE_FRAME (an unfinished frame, a skip, an error), or when the
+   * array is full, and may stop sooner.  Returns the frames stored and sets
+   * *used to the input bytes they took (0 with no frame).  Each frame is a
+   * slice of the input, valid as decode()'s are.  The engine calls it only
+   * at a frame's start, then decode() for whatever it left; it must not
+   * change per-connection state that decode() would leave unchanged.  The
+   * engine checks *used, not each slice as it does decode()'s frame: test
+   * decode_many against decode() over every split of your vectors.
+   */
+  size_t (*decode_many)(weft_codec_ctx_t *ctx, const uint8_t *in, size_t len,
+                        weft_frame_t *frames, size_t max, size_t *used);
+
+  /*
+   * ABI 1.2.  Optional.  Appends the wire form of frames[0..n) (n >= 1), in
+   * order, exactly as n encode() calls would, and fails where one of them
+   * would.  0 or WEFT_E*: after an error the engine drops everything this
+   * call appended and encodes the frames again one at a time with encode(),
+   * so the frames before the bad one still go out, with encode()'s error.
+   */
+  int (*encode_many)(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
+                     size_t n, weft_out_t *out);
 } weft_codec_vtable_t;
 
 /* The state create() returned for this listener. */

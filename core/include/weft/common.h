@@ -31,6 +31,16 @@ typedef struct weft_out weft_out_t;
 typedef struct weft_codec_ctx weft_codec_ctx_t;
 typedef struct weft_engine weft_engine_t;
 
+/*
+ * ABI 1.2.  A frame as a slice of bytes someone else owns: the batch calls
+ * (a codec's decode_many and encode_many, a handler's on_frames,
+ * weft_conn_send_many) pass arrays of them.
+ */
+typedef struct weft_frame {
+  const uint8_t *data;
+  size_t len;
+} weft_frame_t;
+
 WEFT_END_DECLS
 
 #endif /* WEFT_COMMON_H */

@@ -19,6 +19,15 @@ WEFT_EXTERN int weft_conn_send(weft_conn_t *conn, const void *frame,
                                size_t len);
 
 /*
+ * ABI 1.2.  Sends frames[0..n) as n weft_conn_send() calls would, in one
+ * go: with a codec that has encode_many(), one codec call encodes them all.
+ * Returns 0, or the error of the first frame that could not be sent: the
+ * frames before it are queued, it and those after it are not.
+ */
+WEFT_EXTERN int weft_conn_send_many(weft_conn_t *conn,
+                                    const weft_frame_t *frames, size_t n);
+
+/*
  * Closes the connection: no frame is delivered after this call, queued
  * output is flushed, then the write side is shut down and the socket closed.
  * reason is 0 or a WEFT_E* code passed on to on_close.  Idempotent.

@@ -82,6 +82,20 @@ typedef struct weft_handler_vtable {
    * Called once per connection.
    */
   int (*on_eof)(weft_conn_t *conn);
+
+  /*
+   * ABI 1.2.  Optional.  Frames a codec's decode_many() found together in
+   * one read, n >= 1, in stream order: slices valid until this call
+   * returns.  Handle them as n on_frame() calls would, and return 0, or a
+   * WEFT_E* code to close the connection (what was queued still goes out;
+   * a handler that fails on frame k should not act on those after it).
+   * Only codecs with decode_many() produce batches: every other frame (a
+   * frame completed across reads, the last one at end of stream, any frame
+   * of a codec without it) still comes through on_frame(), which stays
+   * required.  The engine checks the high watermark after each call, and
+   * gives one batch no more input bytes than the watermark has room for.
+   */
+  int (*on_frames)(weft_conn_t *conn, const weft_frame_t *frames, size_t n);
 } weft_handler_vtable_t;
 
 WEFT_END_DECLS
