@@ -513,21 +513,11 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     weft__conn_refuse(wl, fd, "out of memory");
     return;
   }
-  c->h.handle.data = c;
-  c->wl = wl;
   if (ss->ss_family == AF_INET)
     c->peer_addr.in = *(const struct sockaddr_in *)ss;
   else if (ss->ss_family == AF_INET6)
     c->peer_addr.in6 = *(const struct sockaddr_in6 *)ss;
-  c->id = weft__conn_new_id();
-  c->last_io = weft__tick_now(w);
-  weft__list_init(&c->tnode);
-  weft__list_push(&w->conns, &c->node);
-  w->nconns++;
-  wl->nconns++;
-  WEFT__STAT_ADD(&wl->stats, conns_open, 1);
-  WEFT__STAT_ADD(&wl->stats, conns_total, 1);
-  weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
+  weft__conn_register(c, wl, NULL);
   r = weft__conn_open_fd(c, lc->addr.family, fd);
   if (r != 0) {
     close(fd); /* the handle did not take it */
@@ -554,6 +544,23 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     return;
   }
   weft__timer_schedule(c);
+}
+
+void weft__conn_register(weft_conn_t *c, weft__wlistener_t *wl,
+                         void *codec_conn_state) {
+  weft__worker_t *w = wl->w;
+
+  c->h.handle.data = c;
+  c->wl = wl;
+  c->id = weft__conn_new_id();
+  c->last_io = weft__tick_now(w);
+  weft__list_init(&c->tnode);
+  weft__list_push(&w->conns, &c->node);
+  w->nconns++;
+  wl->nconns++;
+  WEFT__STAT_ADD(&wl->stats, conns_open, 1);
+  WEFT__STAT_ADD(&wl->stats, conns_total, 1);
+  weft__framer_init(&c->fr, wl->cvt, wl->cstate, codec_conn_state, c);
 }
 
 int weft__conn_open_fd(weft_conn_t *c, int family, int fd) {

@@ -283,24 +283,14 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
     free(k);
     return r;
   }
-  c->h.handle.data = c;
-  c->wl = &cl->wl;
   c->data = data;
   if (k->addr.family == AF_INET)
     memcpy(&c->peer_addr.in, &k->addr.ss, sizeof(c->peer_addr.in));
   else if (k->addr.family == AF_INET6)
     memcpy(&c->peer_addr.in6, &k->addr.ss, sizeof(c->peer_addr.in6));
-  c->id = weft__conn_new_id();
-  c->last_io = weft__tick_now(w);
-  weft__list_init(&c->tnode);
-  weft__list_push(&w->conns, &c->node);
-  w->nconns++;
-  cl->wl.nconns++;
   cl->owner->nconns++; /* the owner's handler outlives its connections */
   __atomic_add_fetch(&cl->l.nconns, 1, __ATOMIC_RELAXED);
-  WEFT__STAT_ADD(&cl->wl.stats, conns_open, 1);
-  WEFT__STAT_ADD(&cl->wl.stats, conns_total, 1);
-  weft__framer_init(&c->fr, cl->wl.cvt, cl->wl.cstate, cs, c);
+  weft__conn_register(c, &cl->wl, cs);
   c->flags = WEFT__C_OUTBOUND | WEFT__C_CONNECTING | WEFT__C_OPEN;
   k->c = c;
   k->fd = -1;

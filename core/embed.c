@@ -446,7 +446,6 @@ static int weft__embed_instances(struct weft_embed *em) {
 /* The connection: weft__conn_adopt's steps, with no socket. */
 static int weft__embed_connect(struct weft_embed *em) {
   weft__wlistener_t *wl = em->l->wl;
-  weft__worker_t *w = &em->w;
   void *cs = NULL;
   weft_conn_t *c;
   int r;
@@ -455,18 +454,8 @@ static int weft__embed_connect(struct weft_embed *em) {
   if (c == NULL)
     return WEFT_ENOMEM;
   c->flags = WEFT__C_MEMORY;
-  c->h.handle.data = c;
-  c->wl = wl;
-  c->id = weft__conn_new_id();
-  c->last_io = weft__tick_now(w);
-  weft__list_init(&c->tnode);
-  weft__list_push(&w->conns, &c->node);
-  w->nconns++;
-  wl->nconns++;
   __atomic_add_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
-  WEFT__STAT_ADD(&wl->stats, conns_open, 1);
-  WEFT__STAT_ADD(&wl->stats, conns_total, 1);
-  weft__framer_init(&c->fr, wl->cvt, wl->cstate, NULL, c);
+  weft__conn_register(c, wl, NULL);
   em->c = c;
   if (wl->cvt->conn_init != NULL &&
       (r = wl->cvt->conn_init(wl->cstate, &cs)) != 0) {

@@ -390,6 +390,13 @@ void weft__conn_shutdown(weft_conn_t *c);
 /* Backpressure relieved: decode what was held back, then read again. */
 void weft__conn_resume(weft_conn_t *c);
 void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+/*
+ * Files a new connection with its listener copy and worker: id, clocks,
+ * lists, counters and framer.  The listener's own count (l->nconns) is the
+ * caller's, taken before the connection was allocated.
+ */
+void weft__conn_register(weft_conn_t *c, weft__wlistener_t *wl,
+                         void *codec_conn_state);
 /* The connection's handle takes fd (TCP_NODELAY for TCP).  0 or UV_E*. */
 int weft__conn_open_fd(weft_conn_t *c, int family, int fd);
 /* uv_read_start with the connection's callbacks; sets READING.  0 or UV_E*. */

@@ -28,29 +28,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/weft-embed-man-XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 99' HUP INT TERM
 
-# The same escapes as tests/manlint.sh, undone in this order.
-cat >"$tmp/unroff.sed" <<'SED'
-s/\\&//g
-s/\\-/-/g
-s/\\(aq/'/g
-s/\\(dq/"/g
-s/\\(ga/`/g
-s/\\(ti/~/g
-s/\\(ha/^/g
-s/\\(rs/\\/g
-s/\\e/\\/g
-SED
+. "${top_srcdir:?}/tests/manex.sh"
 
 # extract PAGE OUT: the page's one example block, as C.
 extract() {
-  awk '
-    /^\.\\" BEGIN EXAMPLE/ { n++; inside = 1; next }
-    /^\.\\" END EXAMPLE/ { inside = 0; next }
-    inside && !/^\.\\"/ { print }
-    END { exit n == 1 ? 0 : 3 }
-  ' "$mandir/$1" >"$tmp/$2.roff" ||
+  man_example "$mandir/$1" "$tmp/$2" ||
     fail "$1: want exactly one .\\\" BEGIN EXAMPLE ... .\\\" END EXAMPLE block"
-  sed -f "$tmp/unroff.sed" "$tmp/$2.roff" >"$tmp/$2"
   [ "$(wc -l <"$tmp/$2")" -ge 10 ] || fail "$1: the example block is (nearly) empty"
 }
 

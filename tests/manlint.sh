@@ -59,30 +59,8 @@ for p in $pages; do
   fi
 done
 
-# 2. The examples.  Roff escapes used in them, undone in this order
-# (\e last, so that an escaped backslash cannot start another escape).
-cat >"$tmp/unroff.sed" <<'EOF'
-s/\\&//g
-s/\\-/-/g
-s/\\(aq/'/g
-s/\\(dq/"/g
-s/\\(ga/`/g
-s/\\(ti/~/g
-s/\\(ha/^/g
-s/\\(rs/\\/g
-s/\\e/\\/g
-EOF
-
-# The lines between the markers, without roff comment lines; the awk
-# status says how many example blocks the page has.
-extract() {
-  awk '
-    /^\.\\" BEGIN EXAMPLE/ { n++; inside = 1; next }
-    /^\.\\" END EXAMPLE/ { inside = 0; next }
-    inside && !/^\.\\"/ { print }
-    END { exit n == 1 ? 0 : 3 }
-  ' "$1"
-}
+# 2. The examples (tests/manex.sh extracts them).
+. "$top_srcdir/tests/manex.sh"
 
 weftd=$top_builddir/weftd
 [ -x "$weftd" ] || say "note: $weftd not built: examples compiled, not loaded"
@@ -90,11 +68,10 @@ weftd=$top_builddir/weftd
 for p in weft-codec.3 weft-handler.3; do
   [ -f "$mandir/$p" ] || continue
   name=${p%.3}
-  if ! extract "$mandir/$p" >"$tmp/$name.roff"; then
+  if ! man_example "$mandir/$p" "$tmp/$name.c"; then
     bad "$p: want exactly one .\\\" BEGIN EXAMPLE ... .\\\" END EXAMPLE block"
     continue
   fi
-  sed -f "$tmp/unroff.sed" "$tmp/$name.roff" >"$tmp/$name.c"
   if [ "$(wc -l <"$tmp/$name.c")" -lt 10 ]; then
     bad "$p: the example block is (nearly) empty"
     continue
