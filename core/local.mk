@@ -26,7 +26,7 @@ core_libweftcore_la_SOURCES = \
 	core/out.c \
 	core/error.c \
 	core/log.c \
-	core/opts.c core/opts_internal.h \
+	core/opts.c core/opts_arg.c core/opts_internal.h \
 	core/framer.c core/framer.h \
 	core/conf.c core/conf.h \
 	core/plugin_loader.c core/plugin_loader.h \

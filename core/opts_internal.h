@@ -59,6 +59,12 @@ const char *weft__closest(const char *word, const char *const *names, size_t n);
 void weft__names_join(char *buf, size_t len, const char *const *names, size_t n,
                       const char *last);
 
+/*
+ * Adds "NAME=VALUE" from a command line, typed as libconfig would type the
+ * value (see opts_arg.c).  0, WEFT_EINVAL (not NAME=VALUE), WEFT_ENOMEM.
+ */
+int weft__opts_add_arg(weft_opts_t *opts, const char *arg, int line);
+
 /* Parsers shared with the engine's own settings.  0 or WEFT_EINVAL. */
 int weft__parse_size(const char *s, uint64_t *out);
 int weft__parse_duration(const char *s, uint64_t *out_ms);

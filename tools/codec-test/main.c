@@ -91,43 +91,13 @@ static int ct_decode_one(void) {
   return ct_failures > 0 ? 1 : 0;
 }
 
-/* NAME=VALUE: an integer, true/false, a float, or else a string; a value
- * in double quotes is always a string. */
+/* NAME=VALUE, typed as in weft.conf (core/opts_arg.c). */
 static int ct_add_option(weft_opts_t *o, const char *arg, int line) {
-  const char *eq = strchr(arg, '=');
-  char name[128], *end;
-  const char *v;
-  size_t n;
-  long long i;
-  double d;
+  int r = weft__opts_add_arg(o, arg, line);
 
-  if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
+  if (r == WEFT_EINVAL)
     fprintf(stderr, "weft-codec-test: \"%s\" is not NAME=VALUE\n", arg);
-    return -1;
-  }
-  memcpy(name, arg, (size_t)(eq - arg));
-  name[eq - arg] = '\0';
-  v = eq + 1;
-  n = strlen(v);
-  if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-    char *s = ct_alloc(n - 1);
-    int r;
-    memcpy(s, v + 1, n - 2);
-    s[n - 2] = '\0';
-    r = weft__opts_add_str(o, name, s, line);
-    free(s);
-    return r;
-  }
-  if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
-    return weft__opts_add_bool(o, name, v[0] == 't', line);
-  errno = 0;
-  i = strtoll(v, &end, 0);
-  if (*v != '\0' && *end == '\0' && errno == 0)
-    return weft__opts_add_int(o, name, i, line);
-  d = strtod(v, &end);
-  if (*v != '\0' && *end == '\0' && strchr(v, '.') != NULL)
-    return weft__opts_add_float(o, name, d, line);
-  return weft__opts_add_str(o, name, v, line);
+  return r;
 }
 
 int ct_create(const char *extra, const char *value, int loud, void **state) {

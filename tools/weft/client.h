@@ -132,7 +132,7 @@ void wc_cconn_error(const wc_cconn_t *cc, char *b, size_t n);
 /* Adds "NAME=VALUE" (the index-th --codec-opt) to o, typed as libconfig
  * types a value: true/false a boolean, an integer, a number with a '.', a
  * value in double quotes or anything else a string.  0 or -1 (said). */
-int wc_codec_opt_add(weft_opts_t *o, const char *arg, int index);
+
 
 /* ---- addr.c ---- */
 

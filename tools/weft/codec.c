@@ -80,7 +80,9 @@ int wc_codec_new(const wc_codec_t *c, const wc_common_t *a, void **state) {
     return WC_USAGE;
   }
   for (i = 0; i < a->nopts; i++)
-    if (wc_codec_opt_add(o, a->opts[i], (int)i + 1) != 0) {
+    if ((r = weft__opts_add_arg(o, a->opts[i], (int)i + 1)) != 0) {
+      wc_err("--codec-opt \"%s\": %s", a->opts[i],
+             r == WEFT_EINVAL ? "not NAME=VALUE" : weft_strerror(r));
       weft__opts_free(o);
       return WC_USAGE;
     }

@@ -8,7 +8,7 @@
 ## to libltdl: the built-in codecs load by name with nothing installed.
 bin_PROGRAMS += weft
 weft_SOURCES = tools/weft/client.h tools/weft/main.c \
-	tools/weft/args.c tools/weft/codec.c tools/weft/codec_opt.c \
+	tools/weft/args.c tools/weft/codec.c \
 	tools/weft/addr.c tools/weft/sock.c tools/weft/hex.c \
 	tools/weft/input.c tools/weft/send.c tools/weft/hist.c \
 	tools/weft/bench.h tools/weft/bench.c tools/weft/bench_conn.c

@@ -1,9 +1,10 @@
 /*
- * weft: --codec-opt NAME=VALUE.  A value is typed the way libconfig types
- * it in a listener's codec group, so an option means the same on the
- * command line as in weft.conf: true/false is a boolean, 42 or 0x2a an
- * integer, 1.5 a number, "..." a string.  Anything else is taken as a
- * string too (64k, big, 30s), which saves shell quoting.
+ * Options from the command line, NAME=VALUE (weft --codec-opt,
+ * weft-codec-test).  A value is typed the way libconfig types it in a
+ * listener's codec group, so an option means the same on the command line
+ * as in weft.conf: true/false is a boolean, 42 or 0x2a an integer, 1.5 a
+ * number, "..." a string.  Anything else is taken as a string too (64k,
+ * big, 30s), which saves shell quoting.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,12 +12,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "client.h"
+#include <weft/error.h>
+
 #include "opts_internal.h"
 
 /* The escapes libconfig decodes in a string; others stay as written, for
  * the plugin to read (the line codec decodes \0 and \xHH itself). */
-static char *wc_unquote(const char *v, size_t n) {
+static char *weft__arg_unquote(const char *v, size_t n) {
   char *s = malloc(n + 1), *o = s;
   size_t i;
 
@@ -54,7 +56,7 @@ static char *wc_unquote(const char *v, size_t n) {
 }
 
 /* libconfig's integers: decimal or 0x hex, an optional L for 64 bits. */
-static int wc_integer(const char *v, long long *out) {
+static int weft__arg_integer(const char *v, long long *out) {
   char buf[64], *end;
   size_t n = strlen(v);
 
@@ -71,7 +73,7 @@ static int wc_integer(const char *v, long long *out) {
   return *end == '\0' && errno == 0;
 }
 
-static int wc_number(const char *v, double *out) {
+static int weft__arg_number(const char *v, double *out) {
   char *end;
 
   if (strpbrk(v, ".eE") == NULL || strpbrk(v, "xX") != NULL)
@@ -84,7 +86,7 @@ static int wc_number(const char *v, double *out) {
   return *end == '\0' && errno == 0;
 }
 
-int wc_codec_opt_add(weft_opts_t *o, const char *arg, int index) {
+int weft__opts_add_arg(weft_opts_t *o, const char *arg, int line) {
   const char *eq = strchr(arg, '='), *v;
   char name[128], *s;
   long long i;
@@ -92,31 +94,25 @@ int wc_codec_opt_add(weft_opts_t *o, const char *arg, int index) {
   size_t n;
   int r;
 
-  if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
-    wc_err("--codec-opt \"%s\": not NAME=VALUE", arg);
-    return -1;
-  }
+  if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(name))
+    return WEFT_EINVAL;
   memcpy(name, arg, (size_t)(eq - arg));
   name[eq - arg] = '\0';
   v = eq + 1;
   n = strlen(v);
   if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-    s = wc_unquote(v + 1, n - 2);
-    r = s != NULL ? weft__opts_add_str(o, name, s, index) : WEFT_ENOMEM;
+    s = weft__arg_unquote(v + 1, n - 2);
+    r = s != NULL ? weft__opts_add_str(o, name, s, line) : WEFT_ENOMEM;
     free(s);
   } else if (strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0) {
     r = weft__opts_add_bool(o, name, tolower((unsigned char)v[0]) == 't',
-                            index);
-  } else if (wc_integer(v, &i)) {
-    r = weft__opts_add_int(o, name, i, index);
-  } else if (wc_number(v, &d)) {
-    r = weft__opts_add_float(o, name, d, index);
+                            line);
+  } else if (weft__arg_integer(v, &i)) {
+    r = weft__opts_add_int(o, name, i, line);
+  } else if (weft__arg_number(v, &d)) {
+    r = weft__opts_add_float(o, name, d, line);
   } else {
-    r = weft__opts_add_str(o, name, v, index);
+    r = weft__opts_add_str(o, name, v, line);
   }
-  if (r != 0) {
-    wc_err("--codec-opt \"%s\": %s", arg, weft_strerror(r));
-    return -1;
-  }
-  return 0;
+  return r;
 }
