@@ -27,6 +27,10 @@
  *
  * test_graceful_stop: SIGTERM while requests wait on the upstream loses
  * none of them.
+ *
+ * test_reload: a reload that rebuilds the proxy listener keeps the old
+ * instance, its upstream connections and client, until its last client
+ * leaves.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -600,6 +604,79 @@ static void test_graceful_stop(void **state) {
   close(lfd);
 }
 
+/*
+ * A reload that changes the proxy's options: the old instance keeps its
+ * client and upstream connections until the client leaves, then is
+ * destroyed with its client (counters read meanwhile), while new clients
+ * get the new instance.
+ */
+static void test_reload(void **state) {
+  proxy_env_t *env = *state;
+  long io = (long)(10000 * itest_slow());
+  char ups[64], conf[2048], buf[16];
+  int old, fresh, port;
+
+  itest_daemon_start(env->up[0], up_conf);
+  snprintf(ups, sizeof(ups), "127.0.0.1:%d",
+           itest_daemon_port(env->up[0], "up"));
+  proxy_start(env->proxy, ups, "30s", NULL);
+  port = itest_daemon_port(env->proxy, "front");
+  old = itest_connect(port, NULL, 0);
+  itest_send_all(old, "one\n", 4);
+  itest_recv_exact(old, buf, 4, io, "a reply before the reload");
+  assert_memory_equal(buf, "one\n", 4);
+
+  /* Same addresses (port 0 keeps the port it got), other proxy options:
+   * "front" is rebuilt, "stats" kept. */
+  snprintf(conf, sizeof(conf),
+           "listeners = (\n"
+           "  { name = \"front\"; bind = \"127.0.0.1:0\";\n"
+           "    codec = { name = \"line\"; max_length = 1024; };\n"
+           "    handler = { name = \"proxy\"; upstreams = \"%s\";\n"
+           "      max_pending = 7; }; },\n"
+           "  { name = \"stats\"; bind = \"127.0.0.1:0\";\n"
+           "    codec = { name = \"line\"; }; handler = { name = \"stats\"; }; }\n"
+           ");\n",
+           ups);
+  {
+    FILE *f = fopen(env->proxy->conf, "w");
+    assert_non_null(f);
+    fputs(conf, f);
+    fclose(f);
+  }
+  itest_daemon_signal(env->proxy, SIGHUP);
+  if (!itest_log_wait(env->proxy, "reload: ", io) ||
+      itest_log_count(env->proxy, "1 listener kept, 1 new or changed") != 1) {
+    itest_daemon_dump_log(env->proxy);
+    fail_msg("the reload did not keep \"stats\" and rebuild \"front\"");
+  }
+  /* The old connection still runs on the retired instance... */
+  itest_send_all(old, "two\n", 4);
+  itest_recv_exact(old, buf, 4, io, "a reply on the old instance");
+  assert_memory_equal(buf, "two\n", 4);
+  /* ...a new one on the new instance... */
+  fresh = itest_connect(port, NULL, 0);
+  itest_send_all(fresh, "three\n", 6);
+  itest_recv_exact(fresh, buf, 6, io, "a reply on the new instance");
+  assert_memory_equal(buf, "three\n", 6);
+  /* ...and when the old client leaves, the retired instance goes, its
+   * upstream client with it, while counters are being read. */
+  close(old);
+  itest_daemon_signal(env->proxy, SIGUSR1);
+  if (!itest_log_wait(env->proxy, "(retired) released", io)) {
+    itest_daemon_dump_log(env->proxy);
+    fail_msg("the retired proxy listener was not released");
+  }
+  itest_daemon_signal(env->proxy, SIGUSR1);
+  itest_send_all(fresh, "four\n", 5);
+  itest_recv_exact(fresh, buf, 5, io, "a reply after the release");
+  assert_memory_equal(buf, "four\n", 5);
+  close(fresh);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+  itest_daemon_stop(env->up[0]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_failover, env_setup, env_teardown),
@@ -613,6 +690,7 @@ int main(void) {
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_graceful_stop, env_setup,
                                       env_teardown),
+      cmocka_unit_test_setup_teardown(test_reload, env_setup, env_teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);
