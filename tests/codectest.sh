@@ -71,6 +71,10 @@ passes "$codecs/varint.so" max_length=127
 passes "$codecs/fixed.so" frame_size=7
 passes "$codecs/fixed.so" frame_size=1
 passes "$codecs/raw.so" --stream
+# Built-ins by name, with nothing installed (the tool's preloaded table).
+passes line max_length=1k
+passes length max_frame=4k
+passes netstring max_length=2k
 # The test codec that writes and closes on its own (tests/codec_control.sh).
 passes "$broken/control.so"
 

@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ltdl.h>
+
 #include "ct.h"
 #include "opts_internal.h"
+
+/* The built-in codecs, as a table libtool made (tools/weft/local.mk). */
+extern const lt_dlsymlist lt_libweftbuiltins_LTX_preloaded_symbols[];
 
 static const struct {
   const char *name;
@@ -190,6 +195,8 @@ int main(int argc, char **argv) {
   size_t i;
   int ch, known;
 
+  /* Before the loader starts libltdl, so that "line" is found built in. */
+  lt_dlpreload_default(lt_libweftbuiltins_LTX_preloaded_symbols);
   ct_cfg.seed = 1;
   ct_cfg.frames = 200;
   while ((ch = getopt_long(argc, argv, "s:n:l:h", longopts, NULL)) != -1) {
