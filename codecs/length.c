@@ -578,6 +578,34 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 /*
+ * Frames length_decode_many() returned (weft_out_decoded), in the plain
+ * layout (the field alone, stripped): each was preceded in the input by
+ * its header, whose field holds the value encode() would write, since a
+ * field of fixed width has one form for each value.  A run of frames one
+ * after another is the input itself: it goes out as it came, in one append
+ * (which the engine may send by reference, without a copy).
+ */
+static int length_encode_decoded(const length_state_t *s,
+                                 const weft_frame_t *frames, size_t n,
+                                 weft_out_t *out) {
+  const size_t hend = s->hend;
+  const uint8_t *start, *end;
+  size_t i = 0;
+  int r;
+
+  while (i < n) {
+    start = end = frames[i].data - hend;
+    while (i < n && frames[i].data - hend == end) {
+      end = frames[i].data + frames[i].len;
+      i++;
+    }
+    if ((r = weft_out_append(out, start, (size_t)(end - start))) != 0)
+      return r;
+  }
+  return 0;
+}
+
+/*
  * A batch.  Small frames go in one reservation, large ones apart as
  * encode() sends them.  In the usual layout (a header that is the field
  * alone, stripped on decode) each frame is its field then its bytes, and a
@@ -600,6 +628,8 @@ static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
         return r;
     return 0;
   }
+  if (s->plain && weft_out_decoded(out))
+    return length_encode_decoded(s, frames, n, out);
   while (i < n) {
     total = 0;
     for (j = i; j < n && (len = frames[j].len) < LENGTH_APART; j++) {

@@ -265,13 +265,28 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
 static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
                                 size_t n) {
   weft__conn_sink_t *s = arg;
-  weft_conn_t *c = s->c;
+  weft_conn_t *c = s->c, *dconn;
+  const weft_frame_t *dframes;
+  weft__worker_t *w;
+  size_t dn;
   int r;
 
   if (c->flags & WEFT__C_CLOSING)
     return 1;
   WEFT__STAT_ADD(&c->wl->stats, frames_in, n);
+  /* Saved and restored: on_frames may resume another connection, which
+   * decodes a batch of its own. */
+  w = c->wl->w;
+  dconn = w->dec_conn;
+  dframes = w->dec_frames;
+  dn = w->dec_n;
+  w->dec_conn = c;
+  w->dec_frames = frames;
+  w->dec_n = n;
   r = c->wl->hvt->on_frames(c, frames, n);
+  w->dec_conn = dconn;
+  w->dec_frames = dframes;
+  w->dec_n = dn;
   if (r != 0) {
     weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER,
                      "the handler refused a frame", 0);

@@ -175,6 +175,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   /* Input bytes may be referenced only while this connection's read
    * callback runs: its batch is flushed before the scratch is reused. */
   out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+  out.decoded = 0;
   r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
   if (r != 0) {
     weft__conn_rollback(c, b, &m);
@@ -206,6 +207,12 @@ int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
     m.len = b->len;
     out.buf = b;
     out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+    /* A reply of frames from the batch being handled (an echo, a
+     * forwarder): the codec may send their input as it came. */
+    out.decoded = w->dec_conn == c &&
+                  (uintptr_t)frames >= (uintptr_t)w->dec_frames &&
+                  (uintptr_t)(frames + n) <=
+                      (uintptr_t)(w->dec_frames + w->dec_n);
     r = cvt->encode_many(&c->fr.ctx, frames, n, &out);
     if (r == 0) {
       WEFT__STAT_ADD(&c->wl->stats, frames_out, n);

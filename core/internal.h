@@ -285,6 +285,12 @@ struct weft__worker {
   size_t ref_bytes;   /* referenced bytes in the batch */
   weft_conn_t *zc_conn; /* in its read callback: its input may be referenced */
   const uint8_t *zc_lo, *zc_hi;
+  /* The batch a handler's on_frames is handling, as decode_many returned
+   * it: replies made of exactly those frames are marked for the encoder
+   * (weft_out_decoded). */
+  weft_conn_t *dec_conn;
+  const weft_frame_t *dec_frames;
+  size_t dec_n;
   weft__list_t conns;
   /*
    * Connections with output queued outside their own read callback, to

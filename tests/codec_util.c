@@ -519,6 +519,7 @@ int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
     ctx.state = c->state;
     o.buf = &many;
     o.zc = NULL;
+    o.decoded = 0;
     r2 = c->vt->encode_many(&ctx, frames, n, &o);
     if (r2 != r1)
       fail_msg("encode_many of %zu frames returned %d, encode() %d (frame "
@@ -600,6 +601,7 @@ static int cu_encode1(const cu_codec_t *c, const void *frame, size_t len,
   ctx.state = c->state;
   o.buf = out;
   o.zc = NULL; /* no zero-copy outside a connection */
+  o.decoded = 0;
   r = c->vt->encode(&ctx, frame, len, &o);
   /* As weft_conn_send() does: a refused frame leaves nothing behind. */
   if (r != 0)
