@@ -11,3 +11,4 @@ include tests/check.mk
 EXTRA_DIST += tests/lib.sh
 include tests/client.mk
 include tests/embed.mk
+include tests/decoded.mk
