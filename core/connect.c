@@ -286,10 +286,7 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
   c->h.handle.data = c;
   c->wl = &cl->wl;
   c->data = data;
-  if (k->addr.family == AF_INET)
-    memcpy(&c->peer_addr.in, &k->addr.ss, sizeof(c->peer_addr.in));
-  else if (k->addr.family == AF_INET6)
-    memcpy(&c->peer_addr.in6, &k->addr.ss, sizeof(c->peer_addr.in6));
+  weft__peer_pack(&c->peer_addr, (const struct sockaddr *)&k->addr.ss);
   c->id = weft__conn_new_id();
   c->last_io = weft__tick_now(w);
   weft__list_init(&c->tnode);

@@ -312,7 +312,7 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
     assert_int_equal(rc, f.error);
     assert_non_null(f.reason);
     r->error = f.error;
-    r->error_offset = f.error_offset;
+    r->error_offset = f.offset;
     r->reason = f.reason;
   }
   r->delivered = f.frames;

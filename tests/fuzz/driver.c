@@ -189,7 +189,7 @@ static void fz_run(const fz_codec_t *c, const uint8_t *in, size_t len,
   }
   if (rc < 0) {
     r->error = f.error;
-    r->error_offset = f.error_offset;
+    r->error_offset = f.offset;
   }
   weft__framer_free(&f);
   if (cs != NULL && c->vt->conn_free != NULL)
