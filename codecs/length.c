@@ -579,30 +579,20 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 
 /*
  * Frames length_decode_many() returned (weft_out_decoded), in the plain
- * layout (the field alone, stripped): each was preceded in the input by
- * its header, whose field holds the value encode() would write, since a
- * field of fixed width has one form for each value.  A run of frames one
- * after another is the input itself: it goes out as it came, in one append
- * (which the engine may send by reference, without a copy).
+ * layout (the field alone, stripped).  One call returns frames one after
+ * another, each preceded in the input by its header, whose field holds the
+ * value encode() would write (a field of fixed width has one form for each
+ * value): their wire form is the input from the first header to the end
+ * of the last frame, appended as it came, in one call (which the engine may
+ * send by reference, without a copy).
  */
 static int length_encode_decoded(const length_state_t *s,
                                  const weft_frame_t *frames, size_t n,
                                  weft_out_t *out) {
-  const size_t hend = s->hend;
-  const uint8_t *start, *end;
-  size_t i = 0;
-  int r;
+  const uint8_t *start = frames[0].data - s->hend;
+  const uint8_t *end = frames[n - 1].data + frames[n - 1].len;
 
-  while (i < n) {
-    start = end = frames[i].data - hend;
-    while (i < n && frames[i].data - hend == end) {
-      end = frames[i].data + frames[i].len;
-      i++;
-    }
-    if ((r = weft_out_append(out, start, (size_t)(end - start))) != 0)
-      return r;
-  }
-  return 0;
+  return weft_out_append(out, start, (size_t)(end - start));
 }
 
 /*

@@ -593,9 +593,10 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 }
 
 /*
- * Lines line_decode_many() returned (weft_out_decoded): none holds the
- * delimiter or passes max_length, and each is followed in the input by its
- * own delimiter unless strip_cr dropped a "\r" before it.  A run of lines
+ * Lines line_decode_many() returned (weft_out_decoded), one call's, in
+ * order: none holds the delimiter or passes max_length, and each is
+ * followed in the input by its own delimiter unless strip_cr dropped a
+ * "\r" before it.  A run of lines
  * each followed by the delimiter, one after another, is the input itself:
  * it goes out as it came, in one append (which the engine may send by
  * reference, without a copy).  A line that lost its "\r" is copied.
@@ -609,6 +610,14 @@ static int line_encode_decoded(const line_state_t *s,
   uint8_t *p;
   int r;
 
+  /* One decode_many call returns lines one after another: without
+   * strip_cr each is followed by its delimiter, and the batch is the input
+   * from the first line's start to the last one's delimiter. */
+  if (!s->strip_cr) {
+    start = frames[0].data;
+    end = frames[n - 1].data + frames[n - 1].len + 1;
+    return weft_out_append(out, start, (size_t)(end - start));
+  }
   while (i < n) {
     start = end = frames[i].data;
     while (i < n && frames[i].data == end && end[frames[i].len] == d) {
