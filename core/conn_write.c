@@ -336,6 +336,14 @@ void weft__conn_flush(weft_conn_t *c) {
     r = weft__stage_write(
         w, (c->flags & WEFT__C_MEMORY) ? NULL : &c->h.stream, &rest, &written);
     weft__conn_wrote(c, written);
+    /* The usual end: the kernel took it all and nothing else waits, so
+     * there is no deadline, watermark or close to see to. */
+    if (r == 0 && rest.len == 0 && c->ws == NULL &&
+        !(c->flags & (WEFT__C_MEMORY | WEFT__C_HIGH | WEFT__C_CLOSING |
+                      WEFT__C_PAUSED))) {
+      c->write_since = 0;
+      return;
+    }
     if (r == 0 && rest.len > 0) {
       if (weft__conn_ws(c) == NULL)
         r = UV_ENOMEM;

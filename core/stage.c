@@ -123,7 +123,8 @@ int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
     *written = (size_t)k;
   else if (k != UV_EAGAIN)
     r = k;
-  if (r != 0)
+  /* The usual end: the kernel took it all, nothing to copy. */
+  if (r != 0 || (n == w->npieces && *written == w->stage.len + w->ref_bytes))
     goto out;
   /* Whatever the kernel did not take is copied, in order, into rest. */
   skip = *written;
