@@ -180,6 +180,13 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   size_t n;
 
   (void)suggested;
+  /* The usual case, no partial frame kept, without a call. */
+  if (c->fr.tail.len == 0) {
+    c->fr.staged = 0;
+    buf->base = (char *)c->wl->w->scratch;
+    buf->len = WEFT__SCRATCH_SIZE;
+    return;
+  }
   n = weft__framer_read_buf(&c->fr, c->wl->w->scratch, WEFT__SCRATCH_SIZE, &base);
   buf->base = (char *)base;
   buf->len = n; /* 0 makes libuv report UV_ENOBUFS */
@@ -268,28 +275,22 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
 static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
                                 size_t n) {
   weft__conn_sink_t *s = arg;
-  weft_conn_t *c = s->c, *dconn;
-  const weft_frame_t *dframes;
+  weft_conn_t *c = s->c;
   weft__worker_t *w;
-  size_t dn;
   int r;
 
   if (c->flags & WEFT__C_CLOSING)
     return 1;
   WEFT__STAT_ADD(&c->wl->stats, frames_in, n);
-  /* Saved and restored: on_frames may resume another connection, which
-   * decodes a batch of its own. */
+  /* Cleared after, not restored: should on_frames resume another
+   * connection, which hands over a batch of its own, what this handler
+   * sends afterwards is simply not marked (encoded as any reply is). */
   w = c->wl->w;
-  dconn = w->dec_conn;
-  dframes = w->dec_frames;
-  dn = w->dec_n;
   w->dec_conn = c;
   w->dec_frames = frames;
   w->dec_n = n;
   r = c->wl->hvt->on_frames(c, frames, n);
-  w->dec_conn = dconn;
-  w->dec_frames = dframes;
-  w->dec_n = dn;
+  w->dec_conn = NULL;
   if (r != 0) {
     weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER,
                      "the handler refused a frame", 0);

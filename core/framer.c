@@ -29,8 +29,6 @@ void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
 
 void weft__framer_free(weft__framer_t *f) { weft__buf_free(&f->tail); }
 
-size_t weft__framer_pending(const weft__framer_t *f) { return f->tail.len; }
-
 /* Grows the tail's capacity to exactly cap bytes. */
 static int weft__framer_grow(weft__framer_t *f, size_t cap) {
   uint8_t *p;

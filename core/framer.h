@@ -112,7 +112,9 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
 int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
 int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg);
 
-/* Bytes held in the tail. */
-size_t weft__framer_pending(const weft__framer_t *f);
+/* Bytes held in the tail.  Inline: a connection asks after every read. */
+static inline size_t weft__framer_pending(const weft__framer_t *f) {
+  return f->tail.len;
+}
 
 #endif /* WEFT_CORE_FRAMER_H */
