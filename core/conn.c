@@ -244,8 +244,7 @@ static int weft__conn_on_skip(weft__conn_sink_t *s, int err) {
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
            "(skipped)",
            c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
-           weft_strerror(err), (unsigned long long)c->fr.offset,
-           c->fr.reason);
+           weft_strerror(err), (unsigned long long)c->fr.offset, c->fr.reason);
   if (c->wl->hvt->on_error != NULL)
     c->wl->hvt->on_error(c, err, c->fr.reason);
   return weft__conn_frames_done(s);
@@ -317,8 +316,7 @@ static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
   weft_log(WEFT_LOG_WARN,
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s",
            c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
-           weft_strerror(rc), (unsigned long long)c->fr.offset,
-           c->fr.reason);
+           weft_strerror(rc), (unsigned long long)c->fr.offset, c->fr.reason);
   weft__conn_close(c, rc, c->fr.reason, 0);
 }
 
@@ -420,8 +418,7 @@ void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     /* Stopping: what arrived before the signal is answered, then we close. */
     if (c->wl->w->stop_seen &&
         !(c->flags & (WEFT__C_OUTBOUND | WEFT__C_CLOSING)) &&
-        (c->until.drain_left -= nread) <= 0 &&
-        !(c->flags & WEFT__C_PAUSED)) {
+        (c->until.drain_left -= nread) <= 0 && !(c->flags & WEFT__C_PAUSED)) {
       weft__conn_stop_reading(c);
       weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
     }

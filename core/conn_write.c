@@ -209,10 +209,9 @@ int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
     out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
     /* A reply of frames from the batch being handled (an echo, a
      * forwarder): the codec may send their input as it came. */
-    out.decoded = w->dec_conn == c &&
-                  (uintptr_t)frames >= (uintptr_t)w->dec_frames &&
-                  (uintptr_t)(frames + n) <=
-                      (uintptr_t)(w->dec_frames + w->dec_n);
+    out.decoded =
+        w->dec_conn == c && (uintptr_t)frames >= (uintptr_t)w->dec_frames &&
+        (uintptr_t)(frames + n) <= (uintptr_t)(w->dec_frames + w->dec_n);
     r = cvt->encode_many(&c->fr.ctx, frames, n, &out);
     if (r == 0) {
       WEFT__STAT_ADD(&c->wl->stats, frames_out, n);
@@ -339,8 +338,8 @@ void weft__conn_flush(weft_conn_t *c) {
     /* The usual end: the kernel took it all and nothing else waits, so
      * there is no deadline, watermark or close to see to. */
     if (r == 0 && rest.len == 0 && c->ws == NULL &&
-        !(c->flags & (WEFT__C_MEMORY | WEFT__C_HIGH | WEFT__C_CLOSING |
-                      WEFT__C_PAUSED))) {
+        !(c->flags &
+          (WEFT__C_MEMORY | WEFT__C_HIGH | WEFT__C_CLOSING | WEFT__C_PAUSED))) {
       c->write_since = 0;
       return;
     }

@@ -101,8 +101,7 @@ static int run(const char *name, const char *opts, int m, const void *in,
   assert_int_equal(weft_embed_feed(e, in, len), 0);
   n = weft_embed_output(e, &out);
   if (n != want_len || memcmp(out, want, n) != 0)
-    fail_msg("%s, mode %d: %zu bytes out, %zu expected", name, m, n,
-             want_len);
+    fail_msg("%s, mode %d: %zu bytes out, %zu expected", name, m, n, want_len);
   weft_embed_free(e);
   return calls > 0 ? decoded : -1;
 }
@@ -127,16 +126,13 @@ static void test_line(void **unused) {
     memcpy(want, in, 6);
     memcpy(want + 6, in + 7, len - 7);
     assert_int_equal(run("line", NULL, SEND_ALL, in, len, want, len - 1), 1);
-    assert_int_equal(run("line", NULL, SEND_TAIL, in, len, want, len - 1),
-                     2);
-    assert_int_equal(run("line", NULL, SEND_COPY, in, len, want, len - 1),
-                     0);
-    assert_int_equal(run("line", NULL, SEND_EACH, in, len, want, len - 1),
-                     -1);
+    assert_int_equal(run("line", NULL, SEND_TAIL, in, len, want, len - 1), 2);
+    assert_int_equal(run("line", NULL, SEND_COPY, in, len, want, len - 1), 0);
+    assert_int_equal(run("line", NULL, SEND_EACH, in, len, want, len - 1), -1);
   }
   /* Without strip_cr the echo is the input, byte for byte. */
-  assert_int_equal(
-      run("line", "strip_cr = false;", SEND_ALL, in, len, in, len), 1);
+  assert_int_equal(run("line", "strip_cr = false;", SEND_ALL, in, len, in, len),
+                   1);
 }
 
 static void test_length(void **unused) {

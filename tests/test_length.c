@@ -547,7 +547,8 @@ static void test_encode_decoded(void **unused) {
       open_length(&c, sizes[i], orders[o], "600");
       memset(&in, 0, sizeof(in));
       for (n = 0, j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
-        if ((sizes[i] == 1 && lens[j] > 255) || lens[j] + (size_t)sizes[i] > 600)
+        if ((sizes[i] == 1 && lens[j] > 255) ||
+            lens[j] + (size_t)sizes[i] > 600)
           continue;
         payload[0] = (uint8_t)j; /* frames differ */
         assert_int_equal(cu_encode(&c, payload, lens[j], &in), 0);

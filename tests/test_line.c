@@ -495,8 +495,7 @@ static void test_encode_decoded(void **unused) {
   cu_codec_close(&c);
   open_line_delim(&c, 600, -1, "\\r\\n");
   assert_int_equal(
-      cu_check_decoded(&c, (const uint8_t *)"ab\r\ncd\r\n\r\nx\n\r\n", 14),
-      4);
+      cu_check_decoded(&c, (const uint8_t *)"ab\r\ncd\r\n\r\nx\n\r\n", 14), 4);
   cu_codec_close(&c);
 }
 

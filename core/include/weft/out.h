@@ -23,8 +23,9 @@ WEFT_EXTERN uint8_t *weft_out_reserve(weft_out_t *out, size_t len);
  * Non-zero when the frames being encoded are frames this codec's
  * decode_many() returned for this connection in the batch a handler's
  * on_frames is handling (that call's frames, or a run of them, in order),
- * unchanged, with their input still in place (an echo, a forwarder): the bytes around each frame are the ones the decoder
- * read, so an encoder may send that input as it came.  ABI 1.2.
+ * unchanged, with their input still in place (an echo, a forwarder): the
+ * bytes around each frame are the ones the decoder read, so an encoder may
+ * send that input as it came.  ABI 1.2.
  */
 WEFT_EXTERN int weft_out_decoded(const weft_out_t *out);
 
