@@ -578,6 +578,24 @@ static int length_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
 }
 
 /*
+ * Frames length_decode_many() returned (weft_out_decoded), in the plain
+ * layout (the field alone, stripped).  One call returns frames one after
+ * another, each preceded in the input by its header, whose field holds the
+ * value encode() would write (a field of fixed width has one form for each
+ * value): their wire form is the input from the first header to the end
+ * of the last frame, appended as it came, in one call (which the engine may
+ * send by reference, without a copy).
+ */
+static int length_encode_decoded(const length_state_t *s,
+                                 const weft_frame_t *frames, size_t n,
+                                 weft_out_t *out) {
+  const uint8_t *start = frames[0].data - s->hend;
+  const uint8_t *end = frames[n - 1].data + frames[n - 1].len;
+
+  return weft_out_append(out, start, (size_t)(end - start));
+}
+
+/*
  * A batch.  Small frames go in one reservation, large ones apart as
  * encode() sends them.  In the usual layout (a header that is the field
  * alone, stripped on decode) each frame is its field then its bytes, and a
@@ -600,6 +618,8 @@ static int length_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
         return r;
     return 0;
   }
+  if (s->plain && weft_out_decoded(out))
+    return length_encode_decoded(s, frames, n, out);
   while (i < n) {
     total = 0;
     for (j = i; j < n && (len = frames[j].len) < LENGTH_APART; j++) {

@@ -593,6 +593,59 @@ static int line_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
 }
 
 /*
+ * Lines line_decode_many() returned (weft_out_decoded), one call's, in
+ * order: none holds the delimiter or passes max_length, and each is
+ * followed in the input by its own delimiter unless strip_cr dropped a
+ * "\r" before it.  A run of lines
+ * each followed by the delimiter, one after another, is the input itself:
+ * it goes out as it came, in one append (which the engine may send by
+ * reference, without a copy).  A line that lost its "\r" is copied.
+ */
+static int line_encode_decoded(const line_state_t *s,
+                               const weft_frame_t *frames, size_t n,
+                               weft_out_t *out) {
+  const uint8_t d = s->delim[0];
+  const uint8_t *start, *end, *src;
+  size_t i = 0, len;
+  uint8_t *p;
+  int r;
+
+  /* One decode_many call returns lines one after another: without
+   * strip_cr each is followed by its delimiter, and the batch is the input
+   * from the first line's start to the last one's delimiter. */
+  if (!s->strip_cr) {
+    start = frames[0].data;
+    end = frames[n - 1].data + frames[n - 1].len + 1;
+    return weft_out_append(out, start, (size_t)(end - start));
+  }
+  while (i < n) {
+    start = end = frames[i].data;
+    while (i < n && frames[i].data == end && end[frames[i].len] == d) {
+      end += frames[i].len + 1;
+      i++;
+    }
+    if (end > start) {
+      if ((r = weft_out_append(out, start, (size_t)(end - start))) != 0)
+        return r;
+      continue;
+    }
+    src = frames[i].data;
+    len = frames[i].len;
+    /* "a\r\r\n" decodes to "a\r", which the peer would strip. */
+    if (s->strip_cr && len > 0 && src[len - 1] == '\r')
+      return WEFT_EINVAL;
+    p = weft_out_reserve(out, len + 1);
+    if (p == NULL)
+      return WEFT_ENOMEM;
+    if (len > 0)
+      memcpy(p, src, len);
+    p[len] = d;
+    i++;
+  }
+  return 0;
+}
+
+/*
  * A batch.  With the delimiter appended and one byte long, the short lines
  * go in one reservation, each copied and checked in one pass, and one test
  * at the end says whether any of them held the delimiter; anything else
@@ -618,6 +671,8 @@ static int line_encode_many(weft_codec_ctx_t *ctx, const weft_frame_t *frames,
         return r;
     return 0;
   }
+  if (weft_out_decoded(out))
+    return line_encode_decoded(s, frames, n, out);
   line_scan_init(&k, d);
   while (i < n) {
     total = 0;

@@ -17,6 +17,9 @@ struct weft_out {
   /* The worker whose stage this is, while input bytes may be referenced
    * instead of copied (see stage.c); NULL: always copy. */
   struct weft__worker *zc;
+  /* The frames being encoded are ones the codec's decode_many returned for
+   * this connection, unchanged, their input still in place. */
+  int decoded;
 };
 
 /* Makes room for `extra` more bytes past len.  0 or WEFT_ENOMEM. */

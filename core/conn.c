@@ -29,7 +29,10 @@ void weft__conn_release(weft_conn_t *c) {
     wl->cvt->conn_free(wl->cstate, c->fr.ctx.conn_state);
   weft__framer_free(&c->fr);
   weft__conn_ws_free(c);
-  weft__listener_ip_release(wl->l, (struct sockaddr *)&c->peer_addr);
+  {
+    struct sockaddr_storage ss;
+    weft__listener_ip_release(wl->l, weft__peer_unpack(&c->peer_addr, &ss));
+  }
   __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
   WEFT__STAT_SUB(&wl->stats, conns_open, 1);
   w->nconns--;
@@ -94,7 +97,7 @@ void weft__conn_close(weft_conn_t *c, int reason, const char *detail,
     cap = c->wl->l->conf->write_timeout_ms;
     if (cap < WEFT__LINGER_MS)
       cap = WEFT__LINGER_MS;
-    c->close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(cap);
+    c->until.close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(cap);
     c->frame_start = 0;
     weft__timer_schedule(c);
   }
@@ -141,7 +144,7 @@ static void weft__conn_shutdown_cb(uv_shutdown_t *req, int status) {
   c->flags |= WEFT__C_LINGER;
   if (c->wl->w->stop_seen && c->wl->w->e->grace_ms < ms)
     ms = c->wl->w->e->grace_ms;
-  c->close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(ms);
+  c->until.close_deadline = weft__tick_now(c->wl->w) + weft__ms_ticks(ms);
   weft__timer_schedule(c);
 }
 
@@ -177,6 +180,13 @@ static void weft__conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   size_t n;
 
   (void)suggested;
+  /* The usual case, no partial frame kept, without a call. */
+  if (c->fr.tail.len == 0) {
+    c->fr.staged = 0;
+    buf->base = (char *)c->wl->w->scratch;
+    buf->len = WEFT__SCRATCH_SIZE;
+    return;
+  }
   n = weft__framer_read_buf(&c->fr, c->wl->w->scratch, WEFT__SCRATCH_SIZE, &base);
   buf->base = (char *)base;
   buf->len = n; /* 0 makes libuv report UV_ENOBUFS */
@@ -234,8 +244,7 @@ static int weft__conn_on_skip(weft__conn_sink_t *s, int err) {
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s "
            "(skipped)",
            c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
-           weft_strerror(err), (unsigned long long)c->fr.error_offset,
-           c->fr.reason);
+           weft_strerror(err), (unsigned long long)c->fr.offset, c->fr.reason);
   if (c->wl->hvt->on_error != NULL)
     c->wl->hvt->on_error(c, err, c->fr.reason);
   return weft__conn_frames_done(s);
@@ -266,12 +275,21 @@ static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
                                 size_t n) {
   weft__conn_sink_t *s = arg;
   weft_conn_t *c = s->c;
+  weft__worker_t *w;
   int r;
 
   if (c->flags & WEFT__C_CLOSING)
     return 1;
   WEFT__STAT_ADD(&c->wl->stats, frames_in, n);
+  /* Cleared after, not restored: should on_frames resume another
+   * connection, which hands over a batch of its own, what this handler
+   * sends afterwards is simply not marked (encoded as any reply is). */
+  w = c->wl->w;
+  w->dec_conn = c;
+  w->dec_frames = frames;
+  w->dec_n = n;
   r = c->wl->hvt->on_frames(c, frames, n);
+  w->dec_conn = NULL;
   if (r != 0) {
     weft__conn_close(c, r < 0 ? r : WEFT_EHANDLER,
                      "the handler refused a frame", 0);
@@ -298,8 +316,7 @@ static void weft__conn_decode_failed(weft_conn_t *c, int rc) {
   weft_log(WEFT_LOG_WARN,
            "listener \"%s\" conn #%llu from %s: %s at byte %llu: %s",
            c->wl->l->conf->name, (unsigned long long)c->id, weft_conn_peer(c),
-           weft_strerror(rc), (unsigned long long)c->fr.error_offset,
-           c->fr.reason);
+           weft_strerror(rc), (unsigned long long)c->fr.offset, c->fr.reason);
   weft__conn_close(c, rc, c->fr.reason, 0);
 }
 
@@ -356,7 +373,7 @@ void weft__conn_resume(weft_conn_t *c) {
     return;
   if (c->flags & WEFT__C_EOF) {
     weft__conn_finish_input(c);
-  } else if (c->wl->w->stop_seen && c->drain_left <= 0 &&
+  } else if (c->wl->w->stop_seen && c->until.drain_left <= 0 &&
              !(c->flags & WEFT__C_OUTBOUND)) {
     weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
   } else if (!(c->flags & (WEFT__C_READING | WEFT__C_CONNECTING))) {
@@ -399,9 +416,9 @@ void weft__conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
       weft__conn_flush(c);
     weft__conn_track_frame(c, frames);
     /* Stopping: what arrived before the signal is answered, then we close. */
-    if (c->wl->w->stop_seen && !(c->flags & WEFT__C_OUTBOUND) &&
-        (c->drain_left -= nread) <= 0 &&
-        !(c->flags & (WEFT__C_CLOSING | WEFT__C_PAUSED))) {
+    if (c->wl->w->stop_seen &&
+        !(c->flags & (WEFT__C_OUTBOUND | WEFT__C_CLOSING)) &&
+        (c->until.drain_left -= nread) <= 0 && !(c->flags & WEFT__C_PAUSED)) {
       weft__conn_stop_reading(c);
       weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
     }
@@ -453,7 +470,7 @@ void weft__conn_begin_stop(weft_conn_t *c) {
   else if (uv_fileno(&c->h.handle, &fd) != 0 ||
            ioctl(fd, FIONREAD, &avail) != 0)
     avail = 0;
-  c->drain_left = avail;
+  c->until.drain_left = avail;
   if (avail > 0 || (c->flags & WEFT__C_PAUSED))
     return;
   weft__conn_close(c, WEFT_ESHUTDOWN, "server shutting down", 0);
@@ -513,10 +530,7 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     weft__conn_refuse(wl, fd, "out of memory");
     return;
   }
-  if (ss->ss_family == AF_INET)
-    c->peer_addr.in = *(const struct sockaddr_in *)ss;
-  else if (ss->ss_family == AF_INET6)
-    c->peer_addr.in6 = *(const struct sockaddr_in6 *)ss;
+  weft__peer_pack(&c->peer_addr, (const struct sockaddr *)ss);
   weft__conn_register(c, wl, NULL);
   r = weft__conn_open_fd(c, lc->addr.family, fd);
   if (r != 0) {
@@ -614,12 +628,13 @@ void *weft_conn_handler_state(const weft_conn_t *c) { return c->wl->hstate; }
 const char *weft_conn_peer(const weft_conn_t *c) {
   /* Formatted on demand: an idle connection keeps only the address. */
   static __thread char buf[64];
+  struct sockaddr_storage ss;
 
   if (c->flags & WEFT__C_MEMORY)
     return "memory";
-  if (c->peer_addr.sa.sa_family == AF_UNSPEC)
+  if (c->peer_addr.family == AF_UNSPEC)
     return "unix";
-  weft__addr_format(&c->peer_addr.sa, buf, sizeof(buf));
+  weft__addr_format(weft__peer_unpack(&c->peer_addr, &ss), buf, sizeof(buf));
   return buf;
 }
 const char *weft_conn_listener(const weft_conn_t *c) {

@@ -175,6 +175,7 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   /* Input bytes may be referenced only while this connection's read
    * callback runs: its batch is flushed before the scratch is reused. */
   out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+  out.decoded = 0;
   r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
   if (r != 0) {
     weft__conn_rollback(c, b, &m);
@@ -206,6 +207,11 @@ int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
     m.len = b->len;
     out.buf = b;
     out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+    /* A reply of frames from the batch being handled (an echo, a
+     * forwarder): the codec may send their input as it came. */
+    out.decoded =
+        w->dec_conn == c && (uintptr_t)frames >= (uintptr_t)w->dec_frames &&
+        (uintptr_t)(frames + n) <= (uintptr_t)(w->dec_frames + w->dec_n);
     r = cvt->encode_many(&c->fr.ctx, frames, n, &out);
     if (r == 0) {
       WEFT__STAT_ADD(&c->wl->stats, frames_out, n);
@@ -329,6 +335,14 @@ void weft__conn_flush(weft_conn_t *c) {
     r = weft__stage_write(
         w, (c->flags & WEFT__C_MEMORY) ? NULL : &c->h.stream, &rest, &written);
     weft__conn_wrote(c, written);
+    /* The usual end: the kernel took it all and nothing else waits, so
+     * there is no deadline, watermark or close to see to. */
+    if (r == 0 && rest.len == 0 && c->ws == NULL &&
+        !(c->flags &
+          (WEFT__C_MEMORY | WEFT__C_HIGH | WEFT__C_CLOSING | WEFT__C_PAUSED))) {
+      c->write_since = 0;
+      return;
+    }
     if (r == 0 && rest.len > 0) {
       if (weft__conn_ws(c) == NULL)
         r = UV_ENOMEM;

@@ -284,10 +284,7 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
     return r;
   }
   c->data = data;
-  if (k->addr.family == AF_INET)
-    memcpy(&c->peer_addr.in, &k->addr.ss, sizeof(c->peer_addr.in));
-  else if (k->addr.family == AF_INET6)
-    memcpy(&c->peer_addr.in6, &k->addr.ss, sizeof(c->peer_addr.in6));
+  weft__peer_pack(&c->peer_addr, (const struct sockaddr *)&k->addr.ss);
   cl->owner->nconns++; /* the owner's handler outlives its connections */
   __atomic_add_fetch(&cl->l.nconns, 1, __ATOMIC_RELAXED);
   weft__conn_register(c, &cl->wl, cs);

@@ -656,6 +656,7 @@ int weft_embed_feed_frame(weft_embed_t *em, const void *frame, size_t len) {
     return WEFT_ECLOSED;
   out.buf = &b;
   out.zc = NULL;
+  out.decoded = 0;
   r = em->peer.vt->encode(&em->peer, frame, len, &out);
   if (r == 0)
     r = weft_embed_feed(em, b.base, b.len);

@@ -29,8 +29,6 @@ void weft__framer_init(weft__framer_t *f, const weft_codec_vtable_t *vt,
 
 void weft__framer_free(weft__framer_t *f) { weft__buf_free(&f->tail); }
 
-size_t weft__framer_pending(const weft__framer_t *f) { return f->tail.len; }
-
 /* Grows the tail's capacity to exactly cap bytes. */
 static int weft__framer_grow(weft__framer_t *f, size_t cap) {
   uint8_t *p;
@@ -89,7 +87,7 @@ static int weft__framer_fail(weft__framer_t *f, int err, const char *reason,
                              size_t at) {
   f->error = err;
   f->reason = reason ? reason : weft_strerror(err);
-  f->error_offset = f->offset + at;
+  f->offset += at; /* where it was found; nothing is consumed after it */
   return err;
 }
 
@@ -165,8 +163,10 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       }
       break;
     case WEFT_DECODE_MORE:
-      f->scanned = d.scanned <= len - off ? d.scanned : 0;
-      f->need = d.need;
+      f->scanned = d.scanned <= len - off && d.scanned <= UINT32_MAX
+                       ? (uint32_t)d.scanned
+                       : 0;
+      f->need = d.need <= UINT32_MAX ? (uint32_t)d.need : 0;
       goto out;
     case WEFT_DECODE_SKIP:
       if (d.consumed == 0 || d.consumed > len - off) {
@@ -179,15 +179,14 @@ static int weft__framer_run(weft__framer_t *f, const uint8_t *in, size_t len,
       if (d.error < 0) {
         f->discarded++;
         f->reason = d.reason ? d.reason : weft_strerror(d.error);
-        f->error_offset = f->offset;
       }
       off += d.consumed;
+      /* The callback sees the offset of the skipped bytes. */
+      rc = d.error < 0 && f->ctx.conn != NULL &&
+           k->one(k->arg, NULL, (size_t)-d.error) != 0;
       f->offset += d.consumed;
-      if (d.error < 0 && f->ctx.conn != NULL &&
-          k->one(k->arg, NULL, (size_t)-d.error) != 0) {
-        rc = 1;
+      if (rc)
         goto out;
-      }
       break;
     case WEFT_DECODE_ERROR:
       rc = weft__framer_fail(f, d.error < 0 ? d.error : WEFT_EPROTO, d.reason,
@@ -287,12 +286,13 @@ int weft__framer_eof_to(weft__framer_t *f, weft__sink_t *k) {
       if (d.error < 0) {
         f->discarded++;
         f->reason = d.reason ? d.reason : weft_strerror(d.error);
-        f->error_offset = f->offset;
       }
-      f->offset += d.consumed;
       weft__buf_consume(&f->tail, d.consumed);
-      if (d.error < 0 && f->ctx.conn != NULL &&
-          k->one(k->arg, NULL, (size_t)-d.error) != 0)
+      /* The callback sees the offset of the skipped bytes. */
+      rc = d.error < 0 && f->ctx.conn != NULL &&
+           k->one(k->arg, NULL, (size_t)-d.error) != 0;
+      f->offset += d.consumed;
+      if (rc)
         return 1;
       continue;
     }

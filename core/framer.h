@@ -23,7 +23,7 @@ struct weft_codec_ctx {
  * Called with each frame.  Return 0 to go on, non-zero to stop decoding
  * (the rest of the input is kept for weft__framer_resume()).  When the
  * framer serves a connection, a reported skip calls it with frame NULL and
- * len the (positive) error code; f->reason and f->error_offset say why and
+ * len the (positive) error code; f->reason and f->offset say why and
  * where.
  */
 typedef int (*weft__frame_cb)(void *arg, const uint8_t *frame, size_t len);
@@ -40,16 +40,22 @@ typedef int (*weft__frames_cb)(void *arg, const weft_frame_t *frames, size_t n);
 
 typedef struct weft__framer {
   weft_codec_ctx_t ctx;
-  weft__buf_t tail;   /* undecoded bytes kept between reads */
-  size_t scanned;     /* resume point the codec returned with MORE */
-  size_t need;        /* total bytes the pending frame needs, if known */
-  uint64_t offset;    /* stream offset of the first byte not yet consumed */
+  weft__buf_t tail; /* undecoded bytes kept between reads */
+  /*
+   * Stream offset of the first byte not yet consumed.  After an error it
+   * stays where the error was found; while a reported skip's callback
+   * runs, it is where the skipped bytes begin.
+   */
+  uint64_t offset;
+  const char *reason; /* the codec's reason for an error or skip */
+  /* 32 bits keep a connection small; a larger value is dropped (0: scan
+   * again, size not known), which is always safe. */
+  uint32_t scanned;   /* resume point the codec returned with MORE */
+  uint32_t need;      /* total bytes the pending frame needs, if known */
   uint32_t frames;    /* frames delivered (wraps; compared for change) */
+  uint32_t discarded; /* frames the codec skipped with an error */
   int error;          /* WEFT_E* once the codec reported an error */
   int staged;         /* read_buf copied the tail in front of the scratch */
-  uint32_t discarded; /* frames the codec skipped with an error */
-  const char *reason; /* the codec's reason for error */
-  uint64_t error_offset; /* stream offset where the error was found */
 } weft__framer_t;
 
 /*
@@ -84,7 +90,7 @@ size_t weft__framer_read_buf(weft__framer_t *f, uint8_t *scratch,
  * Decodes data[0..len) (which is either scratch or the region returned by
  * read_buf).  Returns 0 when all input was consumed or kept as a tail, 1
  * when the callback stopped decoding (the rest is kept), or the error code
- * when the codec reported an error (f->error, f->reason, f->error_offset
+ * when the codec reported an error (f->error, f->reason, f->offset
  * say what and where); after an error the framer delivers nothing more.
  */
 int weft__framer_feed_to(weft__framer_t *f, const uint8_t *data, size_t len,
@@ -106,7 +112,9 @@ int weft__framer_feed(weft__framer_t *f, const uint8_t *data, size_t len,
 int weft__framer_resume(weft__framer_t *f, weft__frame_cb cb, void *arg);
 int weft__framer_eof(weft__framer_t *f, weft__frame_cb cb, void *arg);
 
-/* Bytes held in the tail. */
-size_t weft__framer_pending(const weft__framer_t *f);
+/* Bytes held in the tail.  Inline: a connection asks after every read. */
+static inline size_t weft__framer_pending(const weft__framer_t *f) {
+  return f->tail.len;
+}
 
 #endif /* WEFT_CORE_FRAMER_H */

@@ -6,6 +6,7 @@
 #define WEFT_CORE_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -186,6 +187,51 @@ struct weft_client {
   int freed; /* weft_client_free ran; memory goes with the listener */
 };
 
+/*
+ * A peer's address in 24 bytes, where a sockaddr_in6 takes 28: everything
+ * but the flow label, which neither the per-address limit nor a log line
+ * uses.  Unpacked on demand.
+ */
+typedef struct weft__peer {
+  uint16_t family; /* AF_INET, AF_INET6, or AF_UNSPEC */
+  uint16_t port;   /* network order */
+  uint32_t scope_id;
+  uint8_t addr[16]; /* the first 4 for AF_INET */
+} weft__peer_t;
+
+static inline void weft__peer_pack(weft__peer_t *a, const struct sockaddr *sa) {
+  memset(a, 0, sizeof(*a));
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    a->family = AF_INET;
+    a->port = in->sin_port;
+    memcpy(a->addr, &in->sin_addr, 4);
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    a->family = AF_INET6;
+    a->port = in6->sin6_port;
+    a->scope_id = in6->sin6_scope_id;
+    memcpy(a->addr, &in6->sin6_addr, 16);
+  }
+}
+
+static inline const struct sockaddr *
+weft__peer_unpack(const weft__peer_t *a, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof(*ss));
+  ss->ss_family = a->family;
+  if (a->family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    in->sin_port = a->port;
+    memcpy(&in->sin_addr, a->addr, 4);
+  } else if (a->family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    in6->sin6_port = a->port;
+    in6->sin6_scope_id = a->scope_id;
+    memcpy(&in6->sin6_addr, a->addr, 16);
+  }
+  return (const struct sockaddr *)ss;
+}
+
 enum {
   WEFT__C_OPEN = 1 << 0,     /* on_open ran: on_close is owed */
   WEFT__C_READING = 1 << 1,  /* uv_read_start is in effect */
@@ -216,16 +262,16 @@ struct weft_conn {
   weft__tick_t last_io;        /* last byte in or out */
   weft__tick_t frame_start;    /* a pending frame began, 0 if none */
   weft__tick_t write_since;    /* output began waiting, 0 if none */
-  weft__tick_t close_deadline; /* closing must be over by then */
+  /* One or the other: a connection drains before it is closing, and
+   * nothing reads drain_left once it is. */
+  union {
+    int32_t drain_left;          /* stopping: bytes received before it */
+    weft__tick_t close_deadline; /* closing: must be over by then */
+  } until;
   uint16_t flags;
   int16_t close_reason; /* WEFT_E* codes are small */
   uint32_t slot;        /* in the worker's mailbox slots, 0 if never ref'd */
-  int32_t drain_left;   /* stopping: bytes received before the signal */
-  union {
-    struct sockaddr sa;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-  } peer_addr; /* family AF_UNSPEC for a Unix-domain peer */
+  weft__peer_t peer_addr; /* family AF_UNSPEC for a Unix-domain peer */
   /* Last, and allocated to the size of the one it is: a connection is
    * mostly its libuv handle, and idle connections must stay small. */
   weft__stream_t h;
@@ -285,6 +331,12 @@ struct weft__worker {
   size_t ref_bytes;   /* referenced bytes in the batch */
   weft_conn_t *zc_conn; /* in its read callback: its input may be referenced */
   const uint8_t *zc_lo, *zc_hi;
+  /* The batch a handler's on_frames is handling, as decode_many returned
+   * it: replies made of exactly those frames are marked for the encoder
+   * (weft_out_decoded). */
+  weft_conn_t *dec_conn;
+  const weft_frame_t *dec_frames;
+  size_t dec_n;
   weft__list_t conns;
   /*
    * Connections with output queued outside their own read callback, to

@@ -15,3 +15,7 @@ uint8_t *weft_out_reserve(weft_out_t *out, size_t len) {
   b->len += len;
   return p;
 }
+
+int weft_out_decoded(const weft_out_t *out) {
+  return out->decoded;
+}

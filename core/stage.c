@@ -54,6 +54,16 @@ int weft_out_append(weft_out_t *out, const void *data, size_t len) {
 
   if (w != NULL && len >= WEFT__ZC_MIN && d >= w->zc_lo &&
       d <= w->zc_hi && len <= (size_t)(w->zc_hi - d)) {
+    if (w->stage.len == w->stage_mark && w->npieces < w->pieces_cap) {
+      /* The usual case (an echoed batch): nothing copied since the last
+       * piece, and room in the vector. */
+      weft__piece_t *p = &w->pieces[w->npieces++];
+      p->ref = d;
+      p->off = 0;
+      p->len = len;
+      w->ref_bytes += len;
+      return 0;
+    }
     np = w->npieces;
     if (weft__stage_cut(w) == 0 && weft__stage_push(w, d, 0, len) == 0) {
       w->ref_bytes += len;
@@ -97,6 +107,33 @@ static int weft__stage_write_plain(weft__worker_t *w, uv_stream_t *s,
   return r;
 }
 
+/* A batch of one piece and nothing copied after it: an echoed batch. */
+static int weft__stage_write_one(weft__worker_t *w, uv_stream_t *s,
+                                 weft__buf_t *rest, size_t *written) {
+  const weft__piece_t *p = &w->pieces[0];
+  uv_buf_t b;
+  int k, r = 0;
+
+  b.base = (char *)(p->ref ? p->ref : w->stage.base + p->off);
+  b.len = p->len;
+  k = s != NULL ? uv_try_write(s, &b, 1) : 0;
+  if (k < 0) {
+    r = k == UV_EAGAIN ? 0 : k;
+    k = 0;
+  }
+  *written = (size_t)k;
+  if (r == 0 && (size_t)k < b.len &&
+      weft__buf_append(rest, (const uint8_t *)b.base + k, b.len - (size_t)k))
+    r = UV_ENOMEM;
+  w->stage.len = 0;
+  w->npieces = 0;
+  w->stage_mark = 0;
+  w->ref_bytes = 0;
+  if (w->stage.cap > WEFT__STAGE_KEEP)
+    weft__buf_free(&w->stage);
+  return r;
+}
+
 int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
                       size_t *written) {
   uv_buf_t iov[64];
@@ -105,6 +142,8 @@ int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
 
   if (w->npieces == 0)
     return weft__stage_write_plain(w, s, rest, written);
+  if (w->npieces == 1 && w->stage.len == w->stage_mark)
+    return weft__stage_write_one(w, s, rest, written);
   /* Headers and payloads as one vector. */
   *written = 0;
   if (weft__stage_cut(w) != 0) {
@@ -123,7 +162,8 @@ int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
     *written = (size_t)k;
   else if (k != UV_EAGAIN)
     r = k;
-  if (r != 0)
+  /* The usual end: the kernel took it all, nothing to copy. */
+  if (r != 0 || (n == w->npieces && *written == w->stage.len + w->ref_bytes))
     goto out;
   /* Whatever the kernel did not take is copied, in order, into rest. */
   skip = *written;

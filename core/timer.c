@@ -18,7 +18,7 @@ static uint64_t weft__deadline(const weft_conn_t *c, int *kind) {
   /* Closing has one deadline of its own, which covers the last flush. */
   if (c->flags & WEFT__C_CLOSING) {
     *kind = WEFT__T_CLOSE;
-    return weft__tick_ms(w, c->close_deadline);
+    return weft__tick_ms(w, c->until.close_deadline);
   }
   /* While output waits on the peer, the write timeout governs, not idle:
    * one stalled connection is one timeout. */

@@ -50,6 +50,7 @@ dist_man_MANS += \
 	man/weft_err_name.3 \
 	man/weft_out_append.3 \
 	man/weft_out_reserve.3 \
+	man/weft_out_decoded.3 \
 	man/weft_codec_state.3 \
 	man/weft_codec_conn_state.3 \
 	man/weft_codec_conn.3 \

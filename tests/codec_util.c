@@ -312,7 +312,7 @@ void cu_run(const cu_codec_t *c, const uint8_t *in, size_t len,
     assert_int_equal(rc, f.error);
     assert_non_null(f.reason);
     r->error = f.error;
-    r->error_offset = f.error_offset;
+    r->error_offset = f.offset;
     r->reason = f.reason;
   }
   r->delivered = f.frames;
@@ -519,6 +519,7 @@ int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
     ctx.state = c->state;
     o.buf = &many;
     o.zc = NULL;
+    o.decoded = 0;
     r2 = c->vt->encode_many(&ctx, frames, n, &o);
     if (r2 != r1)
       fail_msg("encode_many of %zu frames returned %d, encode() %d (frame "
@@ -533,6 +534,52 @@ int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
   weft__buf_free(&one);
   weft__buf_free(&many);
   return r1;
+}
+
+size_t cu_check_decoded(const cu_codec_t *c, const uint8_t *in, size_t len) {
+  weft_frame_t frames[64];
+  weft__buf_t one, many;
+  weft_codec_ctx_t ctx;
+  weft_out_t o;
+  uint8_t *copy;
+  size_t n, used = 0, a, b, i;
+  int r1, r2;
+
+  if (c->vt->decode_many == NULL || c->vt->encode_many == NULL || len == 0)
+    return 0;
+  copy = malloc(len);
+  assert_non_null(copy);
+  memcpy(copy, in, len);
+  cu_ctx_open(c, &ctx);
+  n = c->vt->decode_many(&ctx, copy, len, frames, 64, &used);
+  cu_ctx_close(c, &ctx);
+  for (a = 0; a < n; a++)
+    for (b = a + 1; b <= n; b++) {
+      memset(&one, 0, sizeof(one));
+      memset(&many, 0, sizeof(many));
+      for (r1 = 0, i = a; i < b && r1 == 0; i++)
+        r1 = cu_encode1(c, frames[i].data, frames[i].len, &one);
+      memset(&ctx, 0, sizeof(ctx));
+      ctx.vt = c->vt;
+      ctx.state = c->state;
+      o.buf = &many;
+      o.zc = NULL;
+      o.decoded = 1;
+      r2 = c->vt->encode_many(&ctx, frames + a, b - a, &o);
+      if (r2 != r1)
+        fail_msg("encode_many of decoded frames %zu..%zu returned %d, "
+                 "encode() %d",
+                 a, b, r2, r1);
+      if (r1 == 0 && (many.len != one.len ||
+                      (one.len > 0 && memcmp(many.base, one.base, one.len))))
+        fail_msg("encode_many of decoded frames %zu..%zu wrote %zu bytes, "
+                 "not the %zu of encode()",
+                 a, b, many.len, one.len);
+      weft__buf_free(&one);
+      weft__buf_free(&many);
+    }
+  free(copy);
+  return n;
 }
 
 void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
@@ -600,6 +647,7 @@ static int cu_encode1(const cu_codec_t *c, const void *frame, size_t len,
   ctx.state = c->state;
   o.buf = out;
   o.zc = NULL; /* no zero-copy outside a connection */
+  o.decoded = 0;
   r = c->vt->encode(&ctx, frame, len, &o);
   /* As weft_conn_send() does: a refused frame leaves nothing behind. */
   if (r != 0)

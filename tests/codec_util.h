@@ -178,6 +178,16 @@ void cu_check_many(const cu_codec_t *c, const uint8_t *in, size_t len);
 int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
                          size_t n);
 
+/*
+ * The echo path (weft_out_decoded): the frames one decode_many call finds
+ * in in[0..len) (copied to a buffer of exactly len bytes, so reading past
+ * it is caught under ASan), each run of them encoded by encode_many told
+ * they are decoded, must give the bytes and the error of encode() one frame
+ * at a time.  Returns how many frames were found (0 for a codec without
+ * both calls).
+ */
+size_t cu_check_decoded(const cu_codec_t *c, const uint8_t *in, size_t len);
+
 /* Asserts frame i of r is exactly data[0..len). */
 void cu_assert_frame(const cu_result_t *r, size_t i, const void *data,
                      size_t len);

@@ -12,3 +12,4 @@ EXTRA_DIST += tests/lib.sh
 include tests/client.mk
 include tests/embed.mk
 EXTRA_DIST += tests/manex.sh
+include tests/decoded.mk

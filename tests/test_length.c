@@ -263,6 +263,12 @@ static void test_options_vectors(void **unused) {
       fail_msg("vector %zu: options refused:\n%s", i, c.errors);
     check_hex(&c, ovectors[i].in, ovectors[i].frames, ovectors[i].error,
               ovectors[i].offset, ovectors[i].at_eof);
+    {
+      size_t len;
+      uint8_t *in = cu_hex(ovectors[i].in, &len);
+      cu_check_decoded(&c, in, len);
+      free(in);
+    }
     cu_codec_close(&c);
   }
 }
@@ -521,6 +527,35 @@ static void test_encode_batch(void **unused) {
         assert_int_equal(cu_check_encode_many(&c, f, n + 1), WEFT_EMSGSIZE);
         memmove(f + at, f + at + 1, (n - at) * sizeof(f[0]));
       }
+      cu_codec_close(&c);
+    }
+}
+
+/* An echo of decoded frames (weft_out_decoded) sends what encode() would,
+ * for every field and around the 512 bytes a payload goes apart at. */
+static void test_encode_decoded(void **unused) {
+  static const size_t lens[] = {0, 1, 5, 63, 255, 511, 512, 513, 0, 2};
+  static uint8_t payload[600];
+  weft__buf_t in;
+  cu_codec_t c;
+  size_t i, j, o, n;
+
+  (void)unused;
+  memset(payload, 'p', sizeof(payload));
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    for (o = 0; o < 2; o++) {
+      open_length(&c, sizes[i], orders[o], "600");
+      memset(&in, 0, sizeof(in));
+      for (n = 0, j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+        if ((sizes[i] == 1 && lens[j] > 255) ||
+            lens[j] + (size_t)sizes[i] > 600)
+          continue;
+        payload[0] = (uint8_t)j; /* frames differ */
+        assert_int_equal(cu_encode(&c, payload, lens[j], &in), 0);
+        n++;
+      }
+      assert_int_equal(cu_check_decoded(&c, in.base, in.len), n);
+      weft__buf_free(&in);
       cu_codec_close(&c);
     }
 }
@@ -1039,6 +1074,7 @@ int main(void) {
       cmocka_unit_test(test_batch_broken),
       cmocka_unit_test(test_encode),
       cmocka_unit_test(test_encode_batch),
+      cmocka_unit_test(test_encode_decoded),
       cmocka_unit_test(test_encode_limits),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_options),

@@ -471,6 +471,34 @@ static void test_encode_batch(void **unused) {
   cu_codec_close(&c);
 }
 
+/* An echo of decoded lines (weft_out_decoded) sends what encode() would:
+ * lines that keep their delimiter in the input, lines that lost a "\r"
+ * to strip_cr, an empty one, one long enough to go by reference, and one
+ * that encode() refuses ("ij\r", whose "\r" the peer would strip). */
+static void test_encode_decoded(void **unused) {
+  static char in[700];
+  cu_codec_t c;
+  size_t len;
+
+  (void)unused;
+  strcpy(in, "abc\nde\n\nfgh\r\nij\r\r\n\r\nklm\n");
+  len = strlen(in);
+  memset(in + len, 'x', 520);
+  len += 520;
+  memcpy(in + len, "\nz\n", 3);
+  len += 3;
+  open_line(&c, 600, -1);
+  assert_int_equal(cu_check_decoded(&c, (const uint8_t *)in, len), 9);
+  cu_codec_close(&c);
+  open_line(&c, 600, 0);
+  assert_int_equal(cu_check_decoded(&c, (const uint8_t *)in, len), 9);
+  cu_codec_close(&c);
+  open_line_delim(&c, 600, -1, "\\r\\n");
+  assert_int_equal(
+      cu_check_decoded(&c, (const uint8_t *)"ab\r\ncd\r\n\r\nx\n\r\n", 14), 4);
+  cu_codec_close(&c);
+}
+
 static void test_encode(void **unused) {
   cu_codec_t c;
   weft__buf_t b;
@@ -970,6 +998,7 @@ int main(void) {
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_encode),
       cmocka_unit_test(test_encode_batch),
+      cmocka_unit_test(test_encode_decoded),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_linear_scan),
       cmocka_unit_test(test_options),

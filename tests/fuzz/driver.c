@@ -189,7 +189,7 @@ static void fz_run(const fz_codec_t *c, const uint8_t *in, size_t len,
   }
   if (rc < 0) {
     r->error = f.error;
-    r->error_offset = f.error_offset;
+    r->error_offset = f.offset;
   }
   weft__framer_free(&f);
   if (cs != NULL && c->vt->conn_free != NULL)
@@ -234,6 +234,7 @@ static void fz_reencode(const fz_codec_t *c, const uint8_t *frame, size_t len,
   memset(&b, 0, sizeof(b));
   o.buf = &b;
   o.zc = NULL;
+  o.decoded = 0;
   if (c->vt->encode(&ctx, frame, len, &o) == 0) {
     fz_run(c, b.base, b.len, 0, 0, 0, &r);
     if (r.error != 0 || r.n != 1 || r.len[0] != len ||

@@ -158,7 +158,7 @@ void ct_run(const uint8_t *in, size_t len, ct_split_t s, int at_eof,
   }
   if (rc < 0) {
     r->error = f.error;
-    r->error_offset = f.error_offset;
+    r->error_offset = f.offset;
     r->reason = f.reason;
   }
   weft__framer_free(&f);

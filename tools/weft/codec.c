@@ -155,5 +155,5 @@ int wc_cconn_encode(wc_cconn_t *cc, const void *frame, size_t len,
 void wc_cconn_error(const wc_cconn_t *cc, char *b, size_t n) {
   snprintf(b, n, "%s \"%s\" at byte %llu", weft_err_name(cc->fr.error),
            cc->fr.reason ? cc->fr.reason : weft_strerror(cc->fr.error),
-           (unsigned long long)cc->fr.error_offset);
+           (unsigned long long)cc->fr.offset);
 }

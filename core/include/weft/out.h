@@ -19,6 +19,16 @@ WEFT_EXTERN int weft_out_append(weft_out_t *out, const void *data, size_t len);
  */
 WEFT_EXTERN uint8_t *weft_out_reserve(weft_out_t *out, size_t len);
 
+/*
+ * Non-zero when the frames being encoded are frames this codec's
+ * decode_many() returned for this connection in the batch a handler's
+ * on_frames is handling (that call's frames, or a run of them, in order),
+ * unchanged, with their input still in place (an echo, a forwarder): the
+ * bytes around each frame are the ones the decoder read, so an encoder may
+ * send that input as it came.  ABI 1.2.
+ */
+WEFT_EXTERN int weft_out_decoded(const weft_out_t *out);
+
 WEFT_END_DECLS
 
 #endif /* WEFT_OUT_H */
