@@ -5,8 +5,9 @@
  * test_failover: a `line` listener proxies to two weftd upstreams that
  * echo over `length`.  Clients pipeline 10,000 frames (times
  * WEFT_TEST_SCALE, at least 400) and check every reply byte for byte, in
- * order.  One upstream is killed (SIGKILL) a third of the way through:
- * requests in flight on it must be answered by a close of their client
+ * order.  One upstream is frozen (SIGSTOP) a third of the way through,
+ * then killed (SIGKILL), so that requests are in flight on it when it dies:
+ * each must be answered by a close of its client
  * connection, never lost silently or answered twice; the client resends
  * them on a new connection, and the run completes on the other upstream.
  *
@@ -232,12 +233,12 @@ static void client_replies(client_t *c, run_t *r) {
   }
 }
 
-/* Drives the clients until r->done reaches `until`; kills `victim` with
- * SIGKILL once r->done reaches kill_at, with frames in flight. */
+/* Drives the clients until r->done reaches `until`; once r->done reaches
+ * kill_at, stops `victim` (SIGSTOP) and kills it (SIGKILL) 300 ms later. */
 static void run_clients(client_t *cl, run_t *r, uint32_t until,
                         itest_daemon_t *victim, uint32_t kill_at) {
   struct pollfd pfd[NCLIENTS];
-  double end = itest_now_ms() + RUN_TIMEOUT_MS * itest_slow();
+  double end = itest_now_ms() + RUN_TIMEOUT_MS * itest_slow(), stopped = 0;
   ssize_t k;
   int i;
 
@@ -245,7 +246,13 @@ static void run_clients(client_t *cl, run_t *r, uint32_t until,
     if (itest_now_ms() > end)
       fail_msg("%u of %u frames answered in %.0f s", r->done, until,
                RUN_TIMEOUT_MS * itest_slow() / 1000);
-    if (victim != NULL && r->done >= kill_at) {
+    /* Frozen first, so that requests are surely in flight on it when it
+     * dies: its clients' pipelines fill and wait. */
+    if (victim != NULL && stopped == 0 && r->done >= kill_at) {
+      itest_daemon_signal(victim, SIGSTOP);
+      stopped = itest_now_ms();
+    } else if (victim != NULL && stopped > 0 &&
+               itest_now_ms() - stopped > 300 * itest_slow()) {
       itest_daemon_signal(victim, SIGKILL);
       victim = NULL;
     }
