@@ -1196,7 +1196,7 @@ static void *c_publish(void *arg) {
   peer_t pr[3];
   struct pollfd pfd[3];
   uint64_t sent[3] = {0, 0, 0}, acked[3] = {0, 0, 0};
-  double deadline;
+  double deadline; /* 0 until told to stop */
   char buf[1200];
   const uint8_t *f;
   size_t n, len, j;
@@ -1228,18 +1228,18 @@ static void *c_publish(void *arg) {
   deadline = 0;
   while (!cp->failed) {
     /* Told to stop: publish no more, wait for the acks of what was. */
-    if (!deadline && __atomic_load_n(&cp->stop, __ATOMIC_ACQUIRE))
+    if (deadline == 0 && __atomic_load_n(&cp->stop, __ATOMIC_ACQUIRE))
       deadline = itest_now_ms() + IO_TIMEOUT_MS;
-    if (deadline && sent[0] == acked[0] && sent[1] == acked[1] &&
+    if (deadline > 0 && sent[0] == acked[0] && sent[1] == acked[1] &&
         sent[2] == acked[2])
       break;
-    if (deadline && itest_now_ms() > deadline) {
+    if (deadline > 0 && itest_now_ms() > deadline) {
       snprintf(cp->error, sizeof(cp->error), "acks missing after the stop");
       cp->failed = 1;
       break;
     }
     for (i = 0; i < 3; i++) {
-      while (!deadline && sent[i] - acked[i] < 32) {
+      while (deadline == 0 && sent[i] - acked[i] < 32) {
         uint64_t h = itest_splitmix64(sent[i] * 3 + (uint64_t)i);
         len = (size_t)sprintf(buf, "PUB %s %d:%" PRIu64 " ",
                               h % 4 ? "race" : "race2", i, sent[i]);
