@@ -54,7 +54,6 @@
 #include <stdint.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -68,17 +67,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#define START_TIMEOUT_MS 30000 /* until weftd announces its ports */
-#define STOP_TIMEOUT_MS 30000  /* from SIGTERM to exit */
-#define IO_TIMEOUT_MS 15000    /* one blocking step, or a stall */
+#include "itest_util.h"
+
+#define IO_TIMEOUT_MS 15000 /* one blocking step, or a stall */
 #define MAX_LISTENERS 4
 
 enum { C_LINE, C_LENGTH, C_NETSTRING };
@@ -86,42 +83,9 @@ static const char *const codec_names[] = {"line", "length", "netstring"};
 
 /* ---- small things ------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-static uint64_t now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static double test_scale(void) {
-  const char *env = getenv("WEFT_TEST_SCALE");
-  double scale = 1.0;
-  char *end;
-
-  if (env != NULL && env[0] != '\0') {
-    scale = strtod(env, &end);
-    if (*end != '\0' || !(scale > 0.0) || scale > 1000.0)
-      fail_msg("WEFT_TEST_SCALE=\"%s\": want a number in (0, 1000]", env);
-  }
-  return scale;
-}
-
 /* n scaled, but never below min. */
 static uint32_t scaled(double n, uint32_t min) {
-  double v = n * test_scale() + 0.5;
+  double v = n * itest_scale() + 0.5;
   return v < (double)min ? min : (uint32_t)v;
 }
 
@@ -142,48 +106,6 @@ static const char *show(const uint8_t *p, size_t n) {
   return buf;
 }
 
-static char *slurp(const char *path, size_t *len) {
-  char *buf = NULL, *nb;
-  size_t cap = 0, n = 0;
-  ssize_t r;
-  int fd;
-
-  fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return NULL;
-  for (;;) {
-    if (cap - n < 4096) {
-      cap = cap ? cap * 2 : 16384;
-      nb = realloc(buf, cap + 1);
-      if (nb == NULL)
-        break;
-      buf = nb;
-    }
-    r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  close(fd);
-  if (buf != NULL)
-    buf[n] = '\0';
-  if (len != NULL)
-    *len = n;
-  return buf;
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-
-  if (f == NULL)
-    fail_msg("cannot create %s: %s", path, strerror(errno));
-  fputs(text, f);
-  if (fclose(f) != 0)
-    fail_msg("cannot write %s: %s", path, strerror(errno));
-}
-
 /* "plugin_path = [ ... ];" naming the build tree's modules. */
 static const char *plugin_path_line(void) {
   static char line[2 * PATH_MAX + 64];
@@ -200,58 +122,24 @@ static const char *plugin_path_line(void) {
   return line;
 }
 
-/* ---- the daemon ------------------------------------------------------- */
+/* ---- the daemon (tests/itest_util.c) ---------------------------------- */
 
-typedef struct {
-  char dir[PATH_MAX - 64];
-  char conf[PATH_MAX];
-  char log[PATH_MAX];
-  pid_t pid;
-  int nports;
-  int port[MAX_LISTENERS];
-} daemon_t;
+/* Starts weftd on conf_text; port[i] is where listener names[i] listens. */
+static void pubsub_start(itest_daemon_t *d, const char *conf_text,
+                         const char *const *names, int n, int *port) {
+  int i;
 
-static void daemon_dump_log(const daemon_t *d) {
-  size_t n;
-  char *log = slurp(d->log, &n);
-  const size_t keep = 32 * 1024;
-
-  if (log == NULL)
-    return;
-  fprintf(stderr, "---- weftd log (%s)%s ----\n%s---- end of weftd log ----\n",
-          d->log, n > keep ? ", last 32 KiB" : "",
-          n > keep ? log + n - keep : log);
-  free(log);
-}
-
-static int daemon_reap(daemon_t *d, long timeout_ms, int *status) {
-  long waited = 0;
-  pid_t r;
-
-  for (;;) {
-    r = waitpid(d->pid, status, WNOHANG);
-    if (r == d->pid) {
-      d->pid = -1;
-      return 1;
-    }
-    if (r < 0 && errno != EINTR) {
-      d->pid = -1;
-      *status = -1;
-      return 1;
-    }
-    if (waited >= timeout_ms)
-      return 0;
-    sleep_ms(10);
-    waited += 10;
-  }
+  itest_daemon_start(d, conf_text);
+  for (i = 0; i < n; i++)
+    port[i] = itest_daemon_port(d, names[i]);
 }
 
 /* Fails, with the log, if the daemon has died. */
-static void daemon_alive(daemon_t *d, const char *when) {
+static void daemon_alive(itest_daemon_t *d, const char *when) {
   int status;
 
-  if (d->pid > 0 && daemon_reap(d, 0, &status)) {
-    daemon_dump_log(d);
+  if (d->pid > 0 && itest_daemon_reap(d, 0, &status)) {
+    itest_daemon_dump_log(d);
     if (status != -1 && WIFSIGNALED(status))
       fail_msg("weftd died from signal %d (%s) %s", WTERMSIG(status),
                strsignal(WTERMSIG(status)), when);
@@ -259,266 +147,19 @@ static void daemon_alive(daemon_t *d, const char *when) {
   }
 }
 
-static int log_port(const char *log, const char *name) {
-  char pat[128];
-  const char *p;
-
-  snprintf(pat, sizeof(pat), "listener \"%s\" listening on 127.0.0.1:", name);
-  p = strstr(log, pat);
-  if (p == NULL)
-    return 0;
-  return (int)strtol(p + strlen(pat), NULL, 10);
-}
-
-static void daemon_prepare(daemon_t *d, const char *conf_text) {
-  const char *tmp = getenv("TMPDIR");
-
-  if (tmp == NULL || tmp[0] == '\0')
-    tmp = "/tmp";
-  if (snprintf(d->dir, sizeof(d->dir), "%s/weft-pubsub-XXXXXX", tmp) >=
-      (int)sizeof(d->dir))
-    fail_msg("TMPDIR is too long: %s", tmp);
-  if (mkdtemp(d->dir) == NULL)
-    fail_msg("mkdtemp %s: %s", d->dir, strerror(errno));
-  snprintf(d->conf, sizeof(d->conf), "%s/weft.conf", d->dir);
-  snprintf(d->log, sizeof(d->log), "%s/weftd.log", d->dir);
-  write_file(d->conf, conf_text);
-}
-
-static const char *weftd_path(void) {
-  const char *weftd = getenv("WEFTD");
-  return weftd != NULL && weftd[0] != '\0' ? weftd : "./weftd";
-}
-
-/*
- * Memory checkers keep freed blocks aside for a while (ASan's quarantine,
- * 256 MiB by default; valgrind's freelist, 20 MB), which a resident-memory
- * bound would count as growth.  When set, the daemon is started with both
- * capped at about 1 MiB, through variables only those tools read.
- */
-static int spawn_small_quarantine;
-
-static void env_append(const char *name, const char *sep, const char *more) {
-  const char *old = getenv(name);
-  char buf[2048];
-
-  snprintf(buf, sizeof(buf), "%s%s%s", old ? old : "", old && old[0] ? sep : "",
-           more);
-  setenv(name, buf, 1);
-}
-
-/* Runs weftd with args on the config, output to the log; returns the pid. */
-static pid_t daemon_spawn(daemon_t *d, const char *arg) {
-  const char *weftd = weftd_path();
-  pid_t pid;
-  int fd;
-
-  fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  if (fd < 0)
-    fail_msg("cannot create %s: %s", d->log, strerror(errno));
-  fflush(NULL);
-  pid = fork();
-  if (pid < 0)
-    fail_msg("fork: %s", strerror(errno));
-  if (pid == 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    close(fd);
-    if (spawn_small_quarantine) {
-      env_append("ASAN_OPTIONS", ":",
-                 "quarantine_size_mb=1:thread_local_quarantine_size_kb=64");
-      env_append("VALGRIND_OPTS", " ", "--freelist-vol=1000000");
-    }
-    if (arg != NULL)
-      execl(weftd, weftd, arg, "-c", d->conf, (char *)NULL);
-    else
-      execl(weftd, weftd, "-c", d->conf, (char *)NULL);
-    fprintf(stderr, "itest: cannot run %s: %s\n", weftd, strerror(errno));
-    _exit(127);
-  }
-  close(fd);
-  return pid;
-}
-
-/* Starts weftd on conf_text, waits for the n named listeners' ports. */
-static void daemon_start(daemon_t *d, const char *conf_text,
-                         const char *const *names, int n) {
-  long waited = 0;
-  int status, i, started, have;
-  char *log;
-
-  daemon_prepare(d, conf_text);
-  d->pid = daemon_spawn(d, NULL);
-  d->nports = n;
-  for (;;) {
-    log = slurp(d->log, NULL);
-    have = 0;
-    for (i = 0; i < n; i++) {
-      d->port[i] = log ? log_port(log, names[i]) : 0;
-      have += d->port[i] > 0;
-    }
-    /* Logged when start-up is complete: later descriptors are connections. */
-    started = log != NULL && strstr(log, " started (pid ") != NULL;
-    free(log);
-    if (have == n && started)
-      break;
-    if (daemon_reap(d, 0, &status)) {
-      daemon_dump_log(d);
-      fail_msg("weftd exited during start-up, status 0x%x", (unsigned)status);
-    }
-    if (waited >= START_TIMEOUT_MS) {
-      daemon_dump_log(d);
-      fail_msg("weftd did not start within %d ms", START_TIMEOUT_MS);
-    }
-    sleep_ms(20);
-    waited += 20;
-  }
-}
-
-static int daemon_fds(const daemon_t *d) {
-  char path[64];
-  struct dirent *de;
-  DIR *dir;
-  int n = 0;
-
-  snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
-  dir = opendir(path);
-  if (dir == NULL)
-    return -1;
-  while ((de = readdir(dir)) != NULL)
-    if (de->d_name[0] != '.')
-      n++;
-  closedir(dir);
-  return n;
-}
-
-static void daemon_expect_fds(const daemon_t *d, int baseline) {
-  long waited = 0;
-  int n;
-
-  if (baseline < 0) {
-    print_message("no /proc/PID/fd here: descriptor count not checked\n");
-    return;
-  }
-  while ((n = daemon_fds(d)) != baseline && waited < 5000) {
-    sleep_ms(10);
-    waited += 10;
-  }
-  if (n != baseline) {
-    daemon_dump_log(d);
-    fail_msg("weftd holds %d descriptors after every connection closed, %d "
-             "at start-up: a connection leaked",
-             n, baseline);
-  }
-}
-
-/* Resident memory of the daemon in KiB, -1 where /proc cannot tell. */
-static long daemon_rss_kib(const daemon_t *d) {
-  char path[64], *s, *p;
-  long v = -1;
-
-  snprintf(path, sizeof(path), "/proc/%d/status", (int)d->pid);
-  s = slurp(path, NULL);
-  if (s == NULL)
-    return -1;
-  p = strstr(s, "VmRSS:");
-  if (p != NULL)
-    v = strtol(p + 6, NULL, 10);
-  free(s);
-  return v;
-}
-
-static void daemon_stop(daemon_t *d) {
-  int status;
-
-  if (kill(d->pid, SIGTERM) != 0)
-    fail_msg("kill(%d, SIGTERM): %s", (int)d->pid, strerror(errno));
-  if (!daemon_reap(d, STOP_TIMEOUT_MS, &status)) {
-    kill(d->pid, SIGKILL);
-    daemon_reap(d, STOP_TIMEOUT_MS, &status);
-    daemon_dump_log(d);
-    fail_msg("weftd did not exit within %d ms of SIGTERM", STOP_TIMEOUT_MS);
-  }
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    daemon_dump_log(d);
-    if (status != -1 && WIFSIGNALED(status))
-      fail_msg("weftd died from signal %d (%s) after SIGTERM", WTERMSIG(status),
-               strsignal(WTERMSIG(status)));
-    fail_msg("weftd exited with status %d after SIGTERM, expected 0",
-             status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  }
-}
-
-static void daemon_check_log(const daemon_t *d) {
-  static const char *const bad[] = {
-      " alert ",       "ERROR: AddressSanitizer", "runtime error:",
-      "LeakSanitizer", "ERROR: ThreadSanitizer",  "WARNING: ThreadSanitizer",
-  };
-  char *log = slurp(d->log, NULL), *line, *save = NULL;
-  char found[512];
-  size_t i;
-
-  if (log == NULL)
-    fail_msg("cannot read %s", d->log);
-  found[0] = '\0';
-  for (line = strtok_r(log, "\n", &save); line && !found[0];
-       line = strtok_r(NULL, "\n", &save))
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-      if (strstr(line, bad[i]) != NULL) {
-        snprintf(found, sizeof(found), "%s", line);
-        break;
-      }
-  free(log);
-  if (found[0]) {
-    daemon_dump_log(d);
-    fail_msg("weftd log has: %s", found);
-  }
-}
-
-static void daemon_expect_log(const daemon_t *d, const char *text) {
-  char *log = slurp(d->log, NULL);
-  int ok = log != NULL && strstr(log, text) != NULL;
-
-  free(log);
-  if (!ok) {
-    daemon_dump_log(d);
+static void daemon_expect_log(const itest_daemon_t *d, const char *text) {
+  if (itest_log_count(d, text) == 0) {
+    itest_daemon_dump_log(d);
     fail_msg("weftd log lacks \"%s\"", text);
   }
 }
 
 /* The end of every test (RELIABILITY.md). */
-static void daemon_finish(daemon_t *d, int fds) {
+static void daemon_finish(itest_daemon_t *d, int fds) {
   daemon_alive(d, "before the final checks");
-  daemon_expect_fds(d, fds);
-  daemon_stop(d);
-  daemon_check_log(d);
-}
-
-static int daemon_setup(void **state) {
-  daemon_t *d = calloc(1, sizeof(*d));
-
-  if (d == NULL)
-    return -1;
-  d->pid = -1;
-  *state = d;
-  return 0;
-}
-
-static int daemon_teardown(void **state) {
-  daemon_t *d = *state;
-  int status;
-
-  if (d->pid > 0) {
-    kill(d->pid, SIGKILL);
-    daemon_reap(d, STOP_TIMEOUT_MS, &status);
-  }
-  if (d->dir[0]) {
-    unlink(d->conf);
-    unlink(d->log);
-    rmdir(d->dir);
-  }
-  free(d);
-  return 0;
+  itest_daemon_expect_fds(d, fds);
+  itest_daemon_stop(d);
+  itest_daemon_check_log(d);
 }
 
 /* ---- a client connection speaking one codec --------------------------- */
@@ -571,7 +212,6 @@ static void peer_open(peer_t *c, int port, int codec, int rcvbuf,
  * receive buffer first, so that a peer that does not read fills up soon. */
 static void peer_open(peer_t *c, int port, int codec, int rcvbuf,
                       const char *fmt, ...) {
-  struct sockaddr_in sa;
   va_list ap;
   int one = 1;
 
@@ -580,19 +220,9 @@ static void peer_open(peer_t *c, int port, int codec, int rcvbuf,
   va_start(ap, fmt);
   vsnprintf(c->label, sizeof(c->label), fmt, ap);
   va_end(ap);
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  c->fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (c->fd < 0)
-    fail_msg("socket: %s", strerror(errno));
-  if (rcvbuf > 0)
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-    fail_msg("%s: connect to port %d: %s", c->label, port, strerror(errno));
+  c->fd = itest_connect(port, NULL, rcvbuf);
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+  itest_set_nonblock(c->fd);
 }
 
 static void peer_free(peer_t *c) {
@@ -607,9 +237,8 @@ static void peer_free(peer_t *c) {
 
 /* Closes with an RST: SO_LINGER 0, the abrupt end a crashed client gives. */
 static void peer_reset(peer_t *c) {
-  struct linger lg = {1, 0};
-
-  setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  itest_close_rst(c->fd);
+  c->fd = -1;
   peer_free(c);
 }
 
@@ -761,7 +390,7 @@ static int peer_next(peer_t *c, const uint8_t **f, size_t *n) {
 /* Blocking: the next frame within IO_TIMEOUT_MS, flushing output meanwhile.
  * Returns 0 at EOF (no frame), 1 with a frame; fails on anything else. */
 static int peer_recv(peer_t *c, const uint8_t **f, size_t *n) {
-  uint64_t deadline = now_ms() + IO_TIMEOUT_MS;
+  double deadline = itest_now_ms() + IO_TIMEOUT_MS;
   struct pollfd pfd;
   int r;
 
@@ -778,7 +407,7 @@ static int peer_recv(peer_t *c, const uint8_t **f, size_t *n) {
     pfd.fd = c->fd;
     pfd.events = POLLIN | (peer_pending(c) ? POLLOUT : 0);
     pfd.revents = 0;
-    if (now_ms() >= deadline)
+    if (itest_now_ms() >= deadline)
       fail_msg("%s: no frame within %d ms", c->label, IO_TIMEOUT_MS);
     poll(&pfd, 1, 100);
     if (peer_fill(c) < 0)
@@ -863,7 +492,7 @@ static uint64_t stat_of(const stats_t *st, const char *key) {
  * processing closes), or fails with the last STATS seen. */
 static void stats_wait(peer_t *ctl, const char *const *keys,
                        const uint64_t *vals, int n) {
-  uint64_t deadline = now_ms() + IO_TIMEOUT_MS;
+  double deadline = itest_now_ms() + IO_TIMEOUT_MS;
   stats_t st;
   int i, ok;
 
@@ -873,18 +502,19 @@ static void stats_wait(peer_t *ctl, const char *const *keys,
       ok = stat_of(&st, keys[i]) == vals[i];
     if (ok)
       return;
-    if (now_ms() >= deadline)
+    if (itest_now_ms() >= deadline)
       fail_msg("STATS did not settle within %d ms: %s", IO_TIMEOUT_MS, st.text);
-    sleep_ms(20);
+    itest_sleep_ms(20);
   }
 }
 
 /* The engine's stats handler: connections open on each worker. */
 static void engine_conns_per_worker(int port, uint64_t open[2]) {
   peer_t s;
+  itest_stats_t st;
   const uint8_t *f;
   size_t n;
-  char line[1024], *p;
+  char line[1024];
 
   open[0] = open[1] = 0;
   peer_open(&s, port, C_LINE, 0, "stats client");
@@ -895,12 +525,10 @@ static void engine_conns_per_worker(int port, uint64_t open[2]) {
     if (n == 3 && memcmp(f, "end", 3) == 0)
       break;
     snprintf(line, sizeof(line), "%.*s", (int)n, (const char *)f);
-    if (strncmp(line, "listener=* worker=", 18) != 0 ||
-        (p = strstr(line, " conns_open=")) == NULL)
-      continue;
-    if (line[18] == '0' || line[18] == '1')
-      if (line[19] == ' ')
-        open[line[18] - '0'] = strtoull(p + 12, NULL, 10);
+    if (itest_stats_parse(line, "*", "0", &st))
+      open[0] = st.v[ITEST_ST_conns_open];
+    if (itest_stats_parse(line, "*", "1", &st))
+      open[1] = st.v[ITEST_ST_conns_open];
   }
   peer_free(&s);
 }
@@ -957,12 +585,12 @@ static unsigned a_mask(int i) {
 /* The payload of publisher p's message s: "p<p> s<s> " and letters, mostly
  * short, sometimes up to 2 KiB.  Line-safe, so every codec carries it. */
 static size_t a_payload(int p, uint32_t s, char *buf) {
-  uint64_t h = splitmix64(((uint64_t)p << 32) ^ s ^ 0x5eed);
+  uint64_t h = itest_splitmix64(((uint64_t)p << 32) ^ s ^ 0x5eed);
   size_t n = (size_t)sprintf(buf, "p%d s%" PRIu32 " ", p, s), fill, i;
 
   fill = h % 100 < 90 ? (size_t)((h >> 8) % 200) : (size_t)((h >> 8) % 2000);
   for (i = 0; i < fill; i++)
-    buf[n + i] = (char)('a' + (splitmix64(h + i) % 26));
+    buf[n + i] = (char)('a' + (itest_splitmix64(h + i) % 26));
   return n + fill;
 }
 
@@ -1051,17 +679,18 @@ static void a_describe_stall(const a_state_t *st) {
 }
 
 static void test_fanout(void **state) {
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
   static const char *const names[] = {"line", "length", "netstring", "stats"};
   char conf[2 * PATH_MAX + 2048], cmd[64], want[64];
   const char *path;
   struct pollfd pfd[A_NSUBS + A_NPUBS];
-  uint64_t t0, last_progress, deliveries = 0, posted = 0, open[2];
+  uint64_t deliveries = 0, posted = 0, open[2];
+  double t0, last_progress;
   a_state_t *st;
   stats_t sx;
   peer_t ctl;
   uint32_t low;
-  int i, p, k, fds, r, nt = 0;
+  int port[MAX_LISTENERS], i, p, k, fds, r, nt = 0;
   const uint8_t *f;
   size_t n;
 
@@ -1091,9 +720,9 @@ static void test_fanout(void **state) {
     st->topic[p] = malloc(st->nmsgs);
     assert_non_null(st->topic[p]);
     for (i = 0; i < (int)st->nmsgs; i++)
-      st->topic[p][i] =
-          (uint8_t)(splitmix64(((uint64_t)p << 32) ^ (uint64_t)i ^ 0x70b1c) %
-                    A_NTOPICS);
+      st->topic[p][i] = (uint8_t)(itest_splitmix64(((uint64_t)p << 32) ^
+                                                   (uint64_t)i ^ 0x70b1c) %
+                                  A_NTOPICS);
   }
   for (i = 0; i < A_NSUBS; i++)
     for (k = 0; k < A_NTOPICS; k++)
@@ -1101,8 +730,8 @@ static void test_fanout(void **state) {
   for (k = 0; k < A_NTOPICS; k++)
     nt += st->nsubs_of[k] > 0;
 
-  daemon_start(d, conf, names, 4);
-  fds = daemon_fds(d);
+  pubsub_start(d, conf, names, 4, port);
+  fds = itest_daemon_fds(d);
   print_message("weftd pid %d; %d publishers x %" PRIu32 " messages, %d "
                 "subscribers\n",
                 (int)d->pid, A_NPUBS, st->nmsgs, A_NSUBS);
@@ -1113,7 +742,7 @@ static void test_fanout(void **state) {
   for (i = 0; i < A_NSUBS; i++) {
     a_sub_t *s = &st->subs[i];
     s->mask = a_mask(i);
-    peer_open(&s->pr, d->port[i % 3], i % 3, 0, "subscriber %d (%s)", i,
+    peer_open(&s->pr, port[i % 3], i % 3, 0, "subscriber %d (%s)", i,
               codec_names[i % 3]);
     for (k = 0; k < A_NTOPICS; k++) {
       if (!(s->mask >> k & 1))
@@ -1132,12 +761,12 @@ static void test_fanout(void **state) {
       a_advance(st, s, p, 0);
   }
   for (p = 0; p < A_NPUBS; p++)
-    peer_open(&st->pubs[p].pr, d->port[p % 3], p % 3, 0, "publisher %d (%s)", p,
+    peer_open(&st->pubs[p].pr, port[p % 3], p % 3, 0, "publisher %d (%s)", p,
               codec_names[p % 3]);
-  peer_open(&ctl, d->port[C_NETSTRING], C_NETSTRING, 0, "control");
+  peer_open(&ctl, port[C_NETSTRING], C_NETSTRING, 0, "control");
 
   /* The connections are spread over both workers. */
-  engine_conns_per_worker(d->port[3], open);
+  engine_conns_per_worker(port[3], open);
   print_message("connections per worker: %" PRIu64 " and %" PRIu64 "\n",
                 open[0], open[1]);
   if (open[0] == 0 || open[1] == 0)
@@ -1147,7 +776,7 @@ static void test_fanout(void **state) {
   stats_get(&ctl, &sx);
   EXPECT_STAT(&sx, "topics", nt);
 
-  t0 = last_progress = now_ms();
+  t0 = last_progress = itest_now_ms();
   while (!a_done(st)) {
     for (p = 0; p < A_NPUBS; p++) {
       a_pub_t *pb = &st->pubs[p];
@@ -1187,16 +816,16 @@ static void test_fanout(void **state) {
           a_check_msg(st, i, f, n);
         else
           a_check_ack(st, i - A_NSUBS, f, n);
-        last_progress = now_ms();
+        last_progress = itest_now_ms();
       }
       if (r < 0)
         fail_msg("%s", c->err);
       if (c->eof)
         fail_msg("%s: EOF in the middle of the run", c->label);
     }
-    if (now_ms() - last_progress > IO_TIMEOUT_MS) {
+    if (itest_now_ms() - last_progress > IO_TIMEOUT_MS) {
       a_describe_stall(st);
-      daemon_dump_log(d);
+      itest_daemon_dump_log(d);
       fail_msg("no progress for %d ms", IO_TIMEOUT_MS);
     }
   }
@@ -1206,7 +835,7 @@ static void test_fanout(void **state) {
     posted += st->pubs[p].posted;
   print_message("%" PRIu64 " deliveries of %u messages verified in %.2f s\n",
                 deliveries, A_NPUBS * st->nmsgs,
-                (double)(now_ms() - t0) / 1000.0);
+                (itest_now_ms() - t0) / 1000.0);
   assert_int_equal(deliveries, posted);
 
   /* Nothing more is on its way to anybody: a PING's PONG comes next. */
@@ -1262,7 +891,7 @@ static void test_fanout(void **state) {
  * subscriber is B_QUEUE shared messages (about 66 KiB) beside the engine's
  * output queue (high watermark 64 KiB); the rest is allocator slack.  Under
  * ASan or valgrind, their freed-block quarantines are capped for this
- * daemon (see spawn_small_quarantine), or they would count as growth.
+ * daemon (itest_daemon_t.small_quarantine), or they would count as growth.
  */
 #define B_RSS_BOUND_KIB (16 * 1024)
 
@@ -1280,13 +909,13 @@ typedef struct {
 /* A feed frame: "MSG feed " (or "PUB feed ") and a payload of B_PAYLOAD
  * bytes, "s<seq> " then letters. */
 static size_t b_frame(uint32_t seq, char *out, int with_msg) {
-  uint64_t h = splitmix64(seq);
+  uint64_t h = itest_splitmix64(seq);
   size_t n, i;
 
   memcpy(out, with_msg ? "MSG feed " : "PUB feed ", 9);
   n = 9 + (size_t)sprintf(out + 9, "s%" PRIu32 " ", seq);
   for (i = n; i < 9 + B_PAYLOAD; i++)
-    out[i] = (char)('a' + (splitmix64(h + i) % 26));
+    out[i] = (char)('a' + (itest_splitmix64(h + i) % 26));
   return 9 + B_PAYLOAD;
 }
 
@@ -1329,7 +958,7 @@ static void b_ack(b_state_t *st, const uint8_t *f, size_t n) {
 /* Publishes until `total` are sent and the readers have every one. */
 static void b_pump(b_state_t *st, uint32_t total) {
   struct pollfd pfd[B_NREADERS + 1];
-  uint64_t last = now_ms();
+  double last = itest_now_ms();
   const uint8_t *f;
   uint32_t low;
   size_t n;
@@ -1364,7 +993,7 @@ static void b_pump(b_state_t *st, uint32_t total) {
       if (peer_fill(c) < 0)
         fail_msg("%s", c->err);
       while ((r = peer_next(c, &f, &n)) == 1) {
-        last = now_ms();
+        last = itest_now_ms();
         if (i == B_NREADERS) {
           b_ack(st, f, n);
         } else if (b_seq_of(st, c, f, n) != st->got[i]) {
@@ -1380,7 +1009,7 @@ static void b_pump(b_state_t *st, uint32_t total) {
       if (c->eof)
         fail_msg("%s: EOF", c->label);
     }
-    if (now_ms() - last > IO_TIMEOUT_MS)
+    if (itest_now_ms() - last > IO_TIMEOUT_MS)
       fail_msg("no progress for %d ms: sent %" PRIu32 ", acked %" PRIu32
                ", readers at %" PRIu32 " %" PRIu32 " %" PRIu32,
                IO_TIMEOUT_MS, st->sent, st->acked, st->got[0], st->got[1],
@@ -1389,7 +1018,7 @@ static void b_pump(b_state_t *st, uint32_t total) {
 }
 
 static void test_slow_subscriber(void **state) {
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
   static const char *const names[] = {"main", "oldest", "disc"};
   char conf[2 * PATH_MAX + 2048];
   const char *path;
@@ -1397,7 +1026,7 @@ static void test_slow_subscriber(void **state) {
   long rss0, rss1;
   b_state_t *st;
   stats_t sx;
-  int fds, i, seen_err = 0;
+  int port[MAX_LISTENERS], fds, i, seen_err = 0;
   const uint8_t *f;
   size_t n;
 
@@ -1422,23 +1051,21 @@ static void test_slow_subscriber(void **state) {
            path, B_QUEUE, B_QUEUE);
   st = calloc(1, sizeof(*st));
   assert_non_null(st);
-  spawn_small_quarantine = 1;
-  daemon_start(d, conf, names, 3);
-  spawn_small_quarantine = 0;
-  fds = daemon_fds(d);
+  d->small_quarantine = 1; /* see B_RSS_BOUND_KIB */
+  pubsub_start(d, conf, names, 3, port);
+  fds = itest_daemon_fds(d);
 
-  peer_open(&st->rd[B_R_MAIN], d->port[0], C_NETSTRING, 0,
-            "reader (netstring)");
-  peer_open(&st->rd[B_R_OLDEST], d->port[1], C_LINE, 0,
+  peer_open(&st->rd[B_R_MAIN], port[0], C_NETSTRING, 0, "reader (netstring)");
+  peer_open(&st->rd[B_R_OLDEST], port[1], C_LINE, 0,
             "reader (line, drop_oldest)");
-  peer_open(&st->rd[B_R_DISC], d->port[2], C_LENGTH, 0,
+  peer_open(&st->rd[B_R_DISC], port[2], C_LENGTH, 0,
             "reader (length, disconnect)");
-  peer_open(&st->s_old, d->port[1], C_LINE, 4096,
+  peer_open(&st->s_old, port[1], C_LINE, 4096,
             "stuck subscriber (line, drop_oldest)");
-  peer_open(&st->s_disc, d->port[2], C_LENGTH, 4096,
+  peer_open(&st->s_disc, port[2], C_LENGTH, 4096,
             "stuck subscriber (length, disconnect)");
-  peer_open(&st->pub, d->port[0], C_NETSTRING, 0, "publisher");
-  peer_open(&st->ctl, d->port[0], C_NETSTRING, 0, "control");
+  peer_open(&st->pub, port[0], C_NETSTRING, 0, "publisher");
+  peer_open(&st->ctl, port[0], C_NETSTRING, 0, "control");
   for (i = 0; i < B_NREADERS; i++)
     peer_ask(&st->rd[i], "SUB feed", "OK SUB feed");
   peer_ask(&st->s_old, "SUB feed", "OK SUB feed");
@@ -1459,9 +1086,9 @@ static void test_slow_subscriber(void **state) {
 
   /* Then a lot more, with memory watched. */
   after = scaled(B_AFTER, 2000);
-  rss0 = daemon_rss_kib(d);
+  rss0 = itest_daemon_rss_kib(d);
   b_pump(st, st->sent + after);
-  rss1 = daemon_rss_kib(d);
+  rss1 = itest_daemon_rss_kib(d);
   stats_get(&st->ctl, &sx);
   /* The stuck subscriber holds a full queue; nobody else holds any. */
   EXPECT_STAT(&sx, "queued", B_QUEUE);
@@ -1469,19 +1096,14 @@ static void test_slow_subscriber(void **state) {
   EXPECT_STAT(&sx, "dropped_mailbox", 0);
   EXPECT_STAT(&sx, "dropped_unsendable", 0);
   EXPECT_STAT(&sx, "disconnects", 1);
-  if (rss0 >= 0 && rss1 >= 0) {
-    print_message("RSS %ld KiB -> %ld KiB over %" PRIu32 " more messages "
-                  "(%.1f MiB; bound: +%d KiB)\n",
-                  rss0, rss1, after,
-                  (double)after * B_PAYLOAD / (1024.0 * 1024.0),
-                  B_RSS_BOUND_KIB);
-    if (rss1 - rss0 > B_RSS_BOUND_KIB)
-      fail_msg("weftd grew from %ld to %ld KiB of RSS while a subscriber did "
-               "not read: more than the %d KiB bound",
-               rss0, rss1, B_RSS_BOUND_KIB);
-  } else {
-    print_message("no /proc/PID/status here: RSS not checked\n");
-  }
+  print_message("RSS %ld KiB -> %ld KiB over %" PRIu32 " more messages "
+                "(%.1f MiB; bound: +%d KiB)\n",
+                rss0, rss1, after,
+                (double)after * B_PAYLOAD / (1024.0 * 1024.0), B_RSS_BOUND_KIB);
+  if (rss1 - rss0 > B_RSS_BOUND_KIB)
+    fail_msg("weftd grew from %ld to %ld KiB of RSS while a subscriber did "
+             "not read: more than the %d KiB bound",
+             rss0, rss1, B_RSS_BOUND_KIB);
 
   /* The drop_oldest subscriber reads at last: increasing, ending with an
    * unbroken run of at least the last B_QUEUE messages. */
@@ -1573,7 +1195,8 @@ static void *c_publish(void *arg) {
   c_pubs_t *cp = arg;
   peer_t pr[3];
   struct pollfd pfd[3];
-  uint64_t sent[3] = {0, 0, 0}, acked[3] = {0, 0, 0}, deadline;
+  uint64_t sent[3] = {0, 0, 0}, acked[3] = {0, 0, 0};
+  double deadline; /* 0 until told to stop */
   char buf[1200];
   const uint8_t *f;
   size_t n, len, j;
@@ -1605,19 +1228,19 @@ static void *c_publish(void *arg) {
   deadline = 0;
   while (!cp->failed) {
     /* Told to stop: publish no more, wait for the acks of what was. */
-    if (!deadline && __atomic_load_n(&cp->stop, __ATOMIC_ACQUIRE))
-      deadline = now_ms() + IO_TIMEOUT_MS;
-    if (deadline && sent[0] == acked[0] && sent[1] == acked[1] &&
+    if (deadline == 0 && __atomic_load_n(&cp->stop, __ATOMIC_ACQUIRE))
+      deadline = itest_now_ms() + IO_TIMEOUT_MS;
+    if (deadline > 0 && sent[0] == acked[0] && sent[1] == acked[1] &&
         sent[2] == acked[2])
       break;
-    if (deadline && now_ms() > deadline) {
+    if (deadline > 0 && itest_now_ms() > deadline) {
       snprintf(cp->error, sizeof(cp->error), "acks missing after the stop");
       cp->failed = 1;
       break;
     }
     for (i = 0; i < 3; i++) {
-      while (!deadline && sent[i] - acked[i] < 32) {
-        uint64_t h = splitmix64(sent[i] * 3 + (uint64_t)i);
+      while (deadline == 0 && sent[i] - acked[i] < 32) {
+        uint64_t h = itest_splitmix64(sent[i] * 3 + (uint64_t)i);
         len = (size_t)sprintf(buf, "PUB %s %d:%" PRIu64 " ",
                               h % 4 ? "race" : "race2", i, sent[i]);
         for (j = 0; j < 64 + h % 900; j++)
@@ -1664,17 +1287,18 @@ static void *c_publish(void *arg) {
 }
 
 static void test_post_after_close(void **state) {
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
   static const char *const names[] = {"line", "length", "netstring"};
   char conf[2 * PATH_MAX + 2048];
   const char *path;
   peer_t subs[C_PER_ROUND], ctl, probe;
   uint32_t rounds, round;
-  uint64_t t0, closed = 0;
+  uint64_t closed = 0;
+  double t0;
   pthread_t th;
   c_pubs_t cp;
   stats_t sx;
-  int fds, j, mode, k, codec;
+  int port[MAX_LISTENERS], fds, j, mode, k, codec;
   const uint8_t *f;
   size_t n;
 
@@ -1701,23 +1325,23 @@ static void test_post_after_close(void **state) {
            "                on_full = \"drop_newest\"; }; }\n"
            ");\n",
            path);
-  daemon_start(d, conf, names, 3);
-  fds = daemon_fds(d);
-  peer_open(&ctl, d->port[C_NETSTRING], C_NETSTRING, 0, "control");
+  pubsub_start(d, conf, names, 3, port);
+  fds = itest_daemon_fds(d);
+  peer_open(&ctl, port[C_NETSTRING], C_NETSTRING, 0, "control");
 
   memset(&cp, 0, sizeof(cp));
   for (j = 0; j < 3; j++)
-    cp.port[j] = d->port[j];
+    cp.port[j] = port[j];
   if (pthread_create(&th, NULL, c_publish, &cp) != 0)
     fail_msg("pthread_create failed");
 
   rounds = scaled(C_ROUNDS, 30);
-  t0 = now_ms();
+  t0 = itest_now_ms();
   for (round = 0; round < rounds && !cp.failed; round++) {
     for (j = 0; j < C_PER_ROUND; j++) {
       mode = (int)((round + (uint32_t)j) % 4);
       codec = (int)((round * 7 + (uint32_t)j) % 3);
-      peer_open(&subs[j], d->port[codec], codec, mode == 2 ? 2048 : 0,
+      peer_open(&subs[j], port[codec], codec, mode == 2 ? 2048 : 0,
                 "round %" PRIu32 " subscriber %d (%s, mode %d)", round, j,
                 codec_names[codec], mode);
       peer_send(&subs[j], "SUB race", 8);
@@ -1746,7 +1370,7 @@ static void test_post_after_close(void **state) {
       }
     }
     if (round % 4 == 2)
-      sleep_ms(15); /* the stuck ones (mode 2) fill their queues */
+      itest_sleep_ms(15); /* the stuck ones (mode 2) fill their queues */
     for (j = 0; j < C_PER_ROUND; j++) {
       peer_reset(&subs[j]);
       closed++;
@@ -1757,7 +1381,7 @@ static void test_post_after_close(void **state) {
   daemon_alive(d, "while subscribers were reset under publishing");
 
   /* Still serving: a new subscriber gets messages. */
-  peer_open(&probe, d->port[C_LINE], C_LINE, 0, "probe subscriber");
+  peer_open(&probe, port[C_LINE], C_LINE, 0, "probe subscriber");
   peer_ask(&probe, "SUB race", "OK SUB race");
   if (!peer_recv(&probe, &f, &n) || n < 9 || memcmp(f, "MSG race ", 9) != 0)
     fail_msg("probe: expected a message");
@@ -1766,14 +1390,13 @@ static void test_post_after_close(void **state) {
   __atomic_store_n(&cp.stop, 1, __ATOMIC_RELEASE);
   pthread_join(th, NULL);
   if (cp.failed) {
-    daemon_dump_log(d);
+    itest_daemon_dump_log(d);
     fail_msg("%s", cp.error);
   }
   stats_get(&ctl, &sx);
   print_message("%" PRIu64 " subscribers reset in %.2f s while %" PRIu64
                 " messages were published; %s\n",
-                closed, (double)(now_ms() - t0) / 1000.0, cp.published,
-                sx.text);
+                closed, (itest_now_ms() - t0) / 1000.0, cp.published, sx.text);
   /* Posts that found their connection gone (or its subscription, or its
    * queue freed with it): the race this test is about. */
   print_message(
@@ -1799,37 +1422,24 @@ static void test_post_after_close(void **state) {
  * ======================================================================== */
 
 /* weftd --check on conf_text must fail, saying each of the words. */
-static void check_refuses(daemon_t *d, const char *conf_text, const char *w1,
+static void check_refuses(const char *conf_text, const char *w1,
                           const char *w2) {
-  daemon_t c;
-  char *log;
-  int status;
+  char *out;
+  int status = itest_daemon_check(conf_text, &out);
 
-  memset(&c, 0, sizeof(c));
-  daemon_prepare(&c, conf_text);
-  c.pid = daemon_spawn(&c, "--check");
-  if (!daemon_reap(&c, STOP_TIMEOUT_MS, &status)) {
-    kill(c.pid, SIGKILL);
-    daemon_reap(&c, STOP_TIMEOUT_MS, &status);
-    fail_msg("weftd --check did not finish");
-  }
-  log = slurp(c.log, NULL);
   if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) == 0 ||
-      log == NULL || strstr(log, w1) == NULL || strstr(log, w2) == NULL) {
-    daemon_dump_log(&c);
+      strstr(out, w1) == NULL || strstr(out, w2) == NULL) {
+    fprintf(stderr, "---- weftd --check said ----\n%s---- end ----\n", out);
+    free(out);
     fail_msg("weftd --check should refuse the option with \"%s\" and \"%s\"",
              w1, w2);
   }
-  print_message("refused, as it should be:\n%s", log);
-  free(log);
-  unlink(c.conf);
-  unlink(c.log);
-  rmdir(c.dir);
-  (void)d;
+  print_message("refused, as it should be:\n%s", out);
+  free(out);
 }
 
 static void test_protocol(void **state) {
-  daemon_t *d = *state;
+  itest_daemon_t *d = *state;
   static const char *const names[] = {"line", "length", "netstring"};
   static const uint8_t binary[] = "PUB a x\ny\0z";
   static const uint8_t binmsg[] = "MSG a x\ny\0z";
@@ -1837,7 +1447,7 @@ static void test_protocol(void **state) {
   const char *path;
   peer_t l, g, ns;
   stats_t sx;
-  int fds;
+  int port[MAX_LISTENERS], fds;
 
   path = plugin_path_line();
   snprintf(conf, sizeof(conf),
@@ -1856,11 +1466,11 @@ static void test_protocol(void **state) {
            "    handler = { name = \"pubsub\"; }; }\n"
            ");\n",
            path);
-  daemon_start(d, conf, names, 3);
-  fds = daemon_fds(d);
-  peer_open(&l, d->port[C_LINE], C_LINE, 0, "line client");
-  peer_open(&g, d->port[C_LENGTH], C_LENGTH, 0, "length client");
-  peer_open(&ns, d->port[C_NETSTRING], C_NETSTRING, 0, "netstring client");
+  pubsub_start(d, conf, names, 3, port);
+  fds = itest_daemon_fds(d);
+  peer_open(&l, port[C_LINE], C_LINE, 0, "line client");
+  peer_open(&g, port[C_LENGTH], C_LENGTH, 0, "length client");
+  peer_open(&ns, port[C_NETSTRING], C_NETSTRING, 0, "netstring client");
 
   /* Commands and their errors; the connection stays open throughout. */
   peer_ask(&l, "PING", "PONG");
@@ -1971,26 +1581,26 @@ static void test_protocol(void **state) {
            "  handler = { name = \"pubsub\"; " handler " }; } );\n",           \
            path)
   BAD_CONF("on_full = \"sometimes\";");
-  check_refuses(d, bad, "on_full", "sometimes");
+  check_refuses(bad, "on_full", "sometimes");
   BAD_CONF("queue_size = 10;");
-  check_refuses(d, bad, "queue_size", "pubsub");
+  check_refuses(bad, "queue_size", "pubsub");
   BAD_CONF("queue_limit = 0;");
-  check_refuses(d, bad, "queue_limit", "pubsub");
+  check_refuses(bad, "queue_limit", "pubsub");
   BAD_CONF("ack_publish = \"yes\";");
-  check_refuses(d, bad, "ack_publish", "pubsub");
+  check_refuses(bad, "ack_publish", "pubsub");
 #undef BAD_CONF
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_protocol, daemon_setup,
-                                      daemon_teardown),
-      cmocka_unit_test_setup_teardown(test_fanout, daemon_setup,
-                                      daemon_teardown),
-      cmocka_unit_test_setup_teardown(test_slow_subscriber, daemon_setup,
-                                      daemon_teardown),
-      cmocka_unit_test_setup_teardown(test_post_after_close, daemon_setup,
-                                      daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_protocol, itest_daemon_setup,
+                                      itest_daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_fanout, itest_daemon_setup,
+                                      itest_daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_slow_subscriber, itest_daemon_setup,
+                                      itest_daemon_teardown),
+      cmocka_unit_test_setup_teardown(test_post_after_close, itest_daemon_setup,
+                                      itest_daemon_teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);

@@ -235,15 +235,16 @@ int itest_daemon_teardown(void **state) {
   return 0;
 }
 
-void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
+static const char *itest_weftd(void) {
   const char *weftd = getenv("WEFTD");
-  const char *tmp = getenv("TMPDIR");
-  double end;
-  int status, fd, started;
-  char *log;
 
-  if (weftd == NULL || weftd[0] == '\0')
-    weftd = "./weftd";
+  return weftd != NULL && weftd[0] != '\0' ? weftd : "./weftd";
+}
+
+/* A fresh directory holding the config; the log's path next to it. */
+static void itest_daemon_prepare(itest_daemon_t *d, const char *conf_text) {
+  const char *tmp = getenv("TMPDIR");
+
   if (tmp == NULL || tmp[0] == '\0')
     tmp = "/tmp";
   if (snprintf(d->dir, sizeof(d->dir), "%s/weft-itest-XXXXXX", tmp) >=
@@ -254,7 +255,24 @@ void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
   snprintf(d->conf, sizeof(d->conf), "%s/weft.conf", d->dir);
   snprintf(d->log, sizeof(d->log), "%s/weftd.log", d->dir);
   itest_write_file(d->conf, conf_text);
-  itest_current = d;
+}
+
+static void itest_env_append(const char *name, const char *sep,
+                             const char *more) {
+  const char *old = getenv(name);
+  char buf[2048];
+
+  snprintf(buf, sizeof(buf), "%s%s%s", old ? old : "", old && old[0] ? sep : "",
+           more);
+  setenv(name, buf, 1);
+}
+
+/* Runs `weftd [arg] -c CONF`, its output to the log: sets d->pid. */
+static void itest_daemon_spawn(itest_daemon_t *d, const char *arg) {
+  const char *weftd = itest_weftd();
+  const char *argv[8], *prog = weftd;
+  char script[64];
+  int fd, argc = 0;
 
   fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -266,24 +284,48 @@ void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
   if (d->pid == 0) {
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
+    if (d->small_quarantine) {
+      /* Variables only the memory checkers read. */
+      itest_env_append(
+          "ASAN_OPTIONS", ":",
+          "quarantine_size_mb=1:thread_local_quarantine_size_kb=64");
+      itest_env_append("VALGRIND_OPTS", " ", "--freelist-vol=1000000");
+    }
     if (d->nofile > 0) {
       /* Through the shell's ulimit rather than setrlimit() here: when this
        * test runs under valgrind, its setrlimit() only pretends (valgrind
        * keeps the real limit for its own descriptors), while the exec'd
        * shell is not traced and sets the real one.  Only the soft limit,
        * so that a weftd under valgrind gets its reserve above it. */
-      char script[64];
-      snprintf(script, sizeof(script),
-               "ulimit -S -n %ld && exec \"$0\" -c \"$1\"", d->nofile);
-      execl("/bin/sh", "sh", "-c", script, weftd, d->conf, (char *)NULL);
-      fprintf(stderr, "itest: cannot run /bin/sh: %s\n", strerror(errno));
-      _exit(127);
+      snprintf(script, sizeof(script), "ulimit -S -n %ld && exec \"$@\"",
+               d->nofile);
+      argv[argc++] = "sh";
+      argv[argc++] = "-c";
+      argv[argc++] = script;
+      argv[argc++] = "sh"; /* $0 */
+      prog = "/bin/sh";
     }
-    execl(weftd, weftd, "-c", d->conf, (char *)NULL);
-    fprintf(stderr, "itest: cannot run %s: %s\n", weftd, strerror(errno));
+    argv[argc++] = weftd;
+    if (arg != NULL)
+      argv[argc++] = arg;
+    argv[argc++] = "-c";
+    argv[argc++] = d->conf;
+    argv[argc] = NULL;
+    execv(prog, (char *const *)argv);
+    fprintf(stderr, "itest: cannot run %s: %s\n", prog, strerror(errno));
     _exit(127);
   }
   close(fd);
+}
+
+void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
+  double end;
+  int status, started;
+  char *log;
+
+  itest_daemon_prepare(d, conf_text);
+  itest_current = d;
+  itest_daemon_spawn(d, NULL);
 
   end = itest_now_ms() + ITEST_START_TIMEOUT_MS;
   for (;;) {
@@ -296,7 +338,7 @@ void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
       break;
     if (itest_daemon_reap(d, 0, &status)) {
       itest_daemon_dump_log(d);
-      fail_msg("weftd (%s) exited during start-up, status 0x%x", weftd,
+      fail_msg("weftd (%s) exited during start-up, status 0x%x", itest_weftd(),
                (unsigned)status);
     }
     if (itest_now_ms() >= end) {
@@ -305,6 +347,27 @@ void itest_daemon_start(itest_daemon_t *d, const char *conf_text) {
     }
     itest_sleep_ms(20);
   }
+}
+
+int itest_daemon_check(const char *conf_text, char **output) {
+  itest_daemon_t c;
+  int status;
+
+  memset(&c, 0, sizeof(c));
+  itest_daemon_prepare(&c, conf_text);
+  itest_daemon_spawn(&c, "--check");
+  if (!itest_daemon_reap(&c, ITEST_STOP_TIMEOUT_MS, &status)) {
+    kill(c.pid, SIGKILL); /* pid > 0: not reaped */
+    itest_daemon_reap(&c, ITEST_STOP_TIMEOUT_MS, &status);
+    itest_daemon_dump_log(&c);
+    fail_msg("weftd --check did not finish within %d ms",
+             ITEST_STOP_TIMEOUT_MS);
+  }
+  *output = itest_daemon_log(&c);
+  unlink(c.conf);
+  unlink(c.log);
+  rmdir(c.dir);
+  return status;
 }
 
 int itest_daemon_port(const itest_daemon_t *d, const char *name) {

@@ -30,6 +30,12 @@ typedef struct {
   pid_t pid;   /* -1 once reaped */
   int status;  /* the wait status, once reaped (-1: unknown) */
   long nofile; /* soft RLIMIT_NOFILE for the daemon; 0: inherit */
+  /* Nonzero: cap the memory checkers' store of freed blocks (ASan's
+   * quarantine, 256 MiB by default; valgrind's freelist, 20 MB) at about
+   * 1 MiB for this daemon, or a bound on its resident memory would count
+   * them as growth.  Through ASAN_OPTIONS and VALGRIND_OPTS, which only
+   * those tools read. */
+  int small_quarantine;
 } itest_daemon_t;
 
 /* ---- time and scale ---------------------------------------------------- */
@@ -53,8 +59,13 @@ int itest_daemon_setup(void **state);
 int itest_daemon_teardown(void **state);
 
 /* Writes conf_text to a fresh directory, starts weftd on it with its output
- * to a log file there, and waits for its " started (pid " line. */
+ * to a log file there (honouring nofile and small_quarantine), and waits
+ * for its " started (pid " line. */
 void itest_daemon_start(itest_daemon_t *d, const char *conf_text);
+/* Runs `weftd --check` on conf_text, in a directory of its own that is
+ * removed after, and waits for it (fails after ITEST_STOP_TIMEOUT_MS):
+ * returns its wait status, and what it wrote in *output (free it). */
+int itest_daemon_check(const char *conf_text, char **output);
 /* The port listener `name` announced (bound to 127.0.0.1). */
 int itest_daemon_port(const itest_daemon_t *d, const char *name);
 /* Waits up to timeout_ms for the daemon to exit: 1 and *status when it
