@@ -157,6 +157,28 @@ static void weft__conn_rollback(weft_conn_t *c, weft__buf_t *b,
     w->stage_owner = NULL;
 }
 
+/*
+ * Where an encoder writes: the connection's output, with a mark to undo a
+ * failed encode.  Input bytes may be referenced only while this
+ * connection's read callback runs: its batch is flushed before the scratch
+ * is reused.  NULL: no memory.
+ */
+static inline weft__buf_t *weft__conn_out_open(weft_conn_t *c,
+                                               weft__worker_t *w,
+                                               weft__stage_mark_t *m,
+                                               weft_out_t *out) {
+  weft__buf_t *b = weft__conn_outbuf(c, w);
+
+  if (b == NULL)
+    return NULL;
+  weft__stage_save(w, m);
+  m->len = b->len;
+  out->buf = b;
+  out->zc = b == &w->stage && w->zc_conn == c ? w : NULL;
+  out->decoded = 0;
+  return b;
+}
+
 int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
   weft__worker_t *w = c->wl->w;
   weft__stage_mark_t m;
@@ -166,16 +188,9 @@ int weft_conn_send(weft_conn_t *c, const void *frame, size_t len) {
 
   if (c->flags & (WEFT__C_CLOSING | WEFT__C_CLOSED))
     return WEFT_ECLOSED;
-  b = weft__conn_outbuf(c, w);
+  b = weft__conn_out_open(c, w, &m, &out);
   if (b == NULL)
     return WEFT_ENOMEM;
-  weft__stage_save(w, &m);
-  m.len = b->len;
-  out.buf = b;
-  /* Input bytes may be referenced only while this connection's read
-   * callback runs: its batch is flushed before the scratch is reused. */
-  out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
-  out.decoded = 0;
   r = c->wl->cvt->encode(&c->fr.ctx, frame, len, &out);
   if (r != 0) {
     weft__conn_rollback(c, b, &m);
@@ -200,13 +215,9 @@ int weft_conn_send_many(weft_conn_t *c, const weft_frame_t *frames, size_t n) {
   if (n == 0)
     return 0;
   if (cvt->encode_many != NULL) {
-    b = weft__conn_outbuf(c, w);
+    b = weft__conn_out_open(c, w, &m, &out);
     if (b == NULL)
       return WEFT_ENOMEM;
-    weft__stage_save(w, &m);
-    m.len = b->len;
-    out.buf = b;
-    out.zc = b == &w->stage && w->zc_conn == c ? w : NULL;
     /* A reply of frames from the batch being handled (an echo, a
      * forwarder): the codec may send their input as it came. */
     out.decoded =

@@ -81,6 +81,17 @@ void weft__stage_restore(weft__worker_t *w, const weft__stage_mark_t *m) {
   w->ref_bytes = m->ref_bytes;
 }
 
+/* The batch is out (or copied to rest): the stage is empty again, and a
+ * stage grown by a large batch is given back. */
+static void weft__stage_reset(weft__worker_t *w) {
+  w->stage.len = 0;
+  w->npieces = 0;
+  w->stage_mark = 0;
+  w->ref_bytes = 0;
+  if (w->stage.cap > WEFT__STAGE_KEEP)
+    weft__buf_free(&w->stage);
+}
+
 /* The usual batch: copied bytes only, one buffer. */
 static int weft__stage_write_plain(weft__worker_t *w, uv_stream_t *s,
                                    weft__buf_t *rest, size_t *written) {
@@ -99,11 +110,7 @@ static int weft__stage_write_plain(weft__worker_t *w, uv_stream_t *s,
   if (r == 0 && (size_t)k < b.len &&
       weft__buf_append(rest, w->stage.base + k, b.len - (size_t)k) != 0)
     r = UV_ENOMEM;
-  w->stage.len = 0;
-  w->stage_mark = 0;
-  w->ref_bytes = 0;
-  if (w->stage.cap > WEFT__STAGE_KEEP)
-    weft__buf_free(&w->stage);
+  weft__stage_reset(w);
   return r;
 }
 
@@ -125,12 +132,7 @@ static int weft__stage_write_one(weft__worker_t *w, uv_stream_t *s,
   if (r == 0 && (size_t)k < b.len &&
       weft__buf_append(rest, (const uint8_t *)b.base + k, b.len - (size_t)k))
     r = UV_ENOMEM;
-  w->stage.len = 0;
-  w->npieces = 0;
-  w->stage_mark = 0;
-  w->ref_bytes = 0;
-  if (w->stage.cap > WEFT__STAGE_KEEP)
-    weft__buf_free(&w->stage);
+  weft__stage_reset(w);
   return r;
 }
 
@@ -176,11 +178,6 @@ int weft__stage_write(weft__worker_t *w, uv_stream_t *s, weft__buf_t *rest,
       r = UV_ENOMEM;
   }
 out:
-  w->stage.len = 0;
-  w->npieces = 0;
-  w->stage_mark = 0;
-  w->ref_bytes = 0;
-  if (w->stage.cap > WEFT__STAGE_KEEP)
-    weft__buf_free(&w->stage);
+  weft__stage_reset(w);
   return r;
 }
