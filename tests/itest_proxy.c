@@ -32,6 +32,8 @@
  * test_reload: a reload that rebuilds the proxy listener keeps the old
  * instance, its upstream connections and client, until its last client
  * leaves.
+ *
+ * test_unix_upstream: an upstream on a Unix-domain socket.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -684,6 +686,37 @@ static void test_reload(void **state) {
   itest_daemon_stop(env->up[0]);
 }
 
+/* An upstream on a Unix-domain socket ("unix:/path"). */
+static void test_unix_upstream(void **state) {
+  proxy_env_t *env = *state;
+  long io = (long)(10000 * itest_slow());
+  const char *tmp = getenv("TMPDIR");
+  char dir[256], conf[1024], ups[512], buf[32];
+  int fd;
+
+  snprintf(dir, sizeof(dir), "%s/weft-proxy-XXXXXX",
+           tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+  assert_non_null(mkdtemp(dir));
+  snprintf(conf, sizeof(conf),
+           "listeners = (\n"
+           "  { name = \"up\"; bind = \"unix:%s/up.sock\";\n"
+           "    codec = { name = \"length\"; }; handler = { name = \"echo\"; }; }\n"
+           ");\n",
+           dir);
+  itest_daemon_start(env->up[0], conf);
+  snprintf(ups, sizeof(ups), "unix:%s/up.sock", dir);
+  proxy_start(env->proxy, ups, "30s", NULL);
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  itest_send_all(fd, "over unix\nagain\n", 16);
+  itest_recv_exact(fd, buf, 16, io, "replies through a Unix-domain upstream");
+  assert_memory_equal(buf, "over unix\nagain\n", 16);
+  close(fd);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+  itest_daemon_stop(env->up[0]);
+  rmdir(dir); /* weftd removed the socket file it made */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_failover, env_setup, env_teardown),
@@ -698,6 +731,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_graceful_stop, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_reload, env_setup, env_teardown),
+      cmocka_unit_test_setup_teardown(test_unix_upstream, env_setup,
+                                      env_teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);
