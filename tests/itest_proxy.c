@@ -34,6 +34,8 @@
  * leaves.
  *
  * test_unix_upstream: an upstream on a Unix-domain socket.
+ *
+ * test_retry_then_connect: refused attempts, then a retry that connects.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -686,6 +688,51 @@ static void test_reload(void **state) {
   itest_daemon_stop(env->up[0]);
 }
 
+/*
+ * An upstream that comes up late: the first attempts are refused, a retry
+ * after the backoff connects, and the client's request (held meanwhile)
+ * goes through.
+ */
+static void test_retry_then_connect(void **state) {
+  proxy_env_t *env = *state;
+  long io = (long)(10000 * itest_slow());
+  struct sockaddr_in sa;
+  char up[64], buf[16];
+  int lfd, ufd, fd, uport, one = 1;
+
+  lfd = listen_local(&uport);
+  close(lfd); /* refused until the test listens again */
+  snprintf(up, sizeof(up), "127.0.0.1:%d", uport);
+  proxy_start(env->proxy, up, "30s", "retries = 6;");
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  itest_send_all(fd, "hi\n", 3);
+  if (!itest_log_wait(env->proxy, "attempt 2 of 7", io)) {
+    itest_daemon_dump_log(env->proxy);
+    fail_msg("no retry logged");
+  }
+  lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(lfd >= 0);
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons((uint16_t)uport);
+  assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  assert_int_equal(listen(lfd, 4), 0);
+  ufd = accept_wait(lfd, io);
+  itest_recv_exact(ufd, buf, 6, io, "the held request, once connected");
+  assert_memory_equal(buf, "\0\0\0\2hi", 6);
+  itest_send_all(ufd, "\0\0\0\2HI", 6);
+  itest_recv_exact(fd, buf, 3, io, "its reply");
+  assert_memory_equal(buf, "HI\n", 3);
+  assert_int_equal(itest_log_count(env->proxy, "upstream 127.0.0.1"), 0);
+  close(fd);
+  close(ufd);
+  close(lfd);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+}
+
 /* An upstream on a Unix-domain socket ("unix:/path"). */
 static void test_unix_upstream(void **state) {
   proxy_env_t *env = *state;
@@ -732,6 +779,8 @@ int main(void) {
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_reload, env_setup, env_teardown),
       cmocka_unit_test_setup_teardown(test_unix_upstream, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_retry_then_connect, env_setup,
                                       env_teardown),
   };
 
