@@ -163,10 +163,13 @@ static int length_bounds(weft_opts_t *opts, length_state_t *s, int64_t adj,
   return 0;
 }
 
+/* Indexes are the values of the state's flags. */
+static const char *const length_order_names[] = {"big", "little", NULL};
+static const char *const length_overflow_names[] = {"close", "discard", NULL};
+
 static int length_create(weft_opts_t *opts, void **state) {
   length_state_t *s;
   int64_t offset, size, adj, strip;
-  const char *order, *overflow;
   uint64_t max_frame;
   int includes, rc = 0, r;
 
@@ -183,14 +186,7 @@ static int length_create(weft_opts_t *opts, void **state) {
     r = weft_opt_error(opts, "length_size", "must be 1, 2, 3, 4 or 8, not %d",
                        (int)size);
   rc = rc ? rc : r;
-  r = weft_opt_str(opts, "byte_order", "big", &order);
-  if (r == 0) {
-    if (strcmp(order, "little") == 0)
-      s->little = 1;
-    else if (strcmp(order, "big") != 0)
-      r = weft_opt_error(opts, "byte_order",
-                         "must be \"big\" or \"little\", not \"%s\"", order);
-  }
+  r = weft_opt_choice(opts, "byte_order", length_order_names, 0, &s->little);
   rc = rc ? rc : r;
   r = weft_opt_int(opts, "length_adjustment", 0, -(1 << 30), 1 << 30, &adj);
   rc = rc ? rc : r;
@@ -203,22 +199,8 @@ static int length_create(weft_opts_t *opts, void **state) {
   r = weft_opt_size(opts, "max_frame", 8 * 1024 * 1024, 1, (uint64_t)1 << 30,
                     &max_frame);
   rc = rc ? rc : r;
-  r = weft_opt_str(opts, "on_overflow", "close", &overflow);
-  if (r == 0) {
-    if (strcmp(overflow, "discard") == 0) {
-#ifdef WEFT_HAVE_DECODE_SKIP
-      s->discard = 1;
-#else
-      r = weft_opt_error(opts, "on_overflow",
-                         "\"discard\" needs an engine that can skip input "
-                         "(WEFT_DECODE_SKIP), which this weft lacks");
-#endif
-    } else if (strcmp(overflow, "close") != 0) {
-      r = weft_opt_error(opts, "on_overflow",
-                         "must be \"close\" or \"discard\", not \"%s\"",
-                         overflow);
-    }
-  }
+  r = weft_opt_choice(opts, "on_overflow", length_overflow_names, 0,
+                      &s->discard);
   rc = rc ? rc : r;
 
   if (rc == 0) {

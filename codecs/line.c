@@ -120,9 +120,12 @@ static int line_unescape(const char *s, line_state_t *st, const char **what) {
   return 0;
 }
 
+/* The index is the value of the state's discard flag. */
+static const char *const line_overflow_names[] = {"close", "discard", NULL};
+
 static int line_create(weft_opts_t *opts, void **state) {
   line_state_t *s;
-  const char *delim, *overflow, *why;
+  const char *delim, *why;
   uint64_t max_length;
   int strip_cr, append, rc = 0, r;
 
@@ -148,22 +151,8 @@ static int line_create(weft_opts_t *opts, void **state) {
   r = weft_opt_bool(opts, "append_delimiter", 1, &append);
   rc = rc ? rc : r;
 
-  r = weft_opt_str(opts, "on_overflow", "close", &overflow);
-  if (r == 0) {
-    if (strcmp(overflow, "discard") == 0) {
-#ifdef WEFT_HAVE_DECODE_SKIP
-      s->discard = 1;
-#else
-      r = weft_opt_error(opts, "on_overflow",
-                         "\"discard\" needs an engine that can skip input "
-                         "(WEFT_DECODE_SKIP), which this weft lacks");
-#endif
-    } else if (strcmp(overflow, "close") != 0) {
-      r = weft_opt_error(opts, "on_overflow",
-                         "must be \"close\" or \"discard\", not \"%s\"",
-                         overflow);
-    }
-  }
+  r = weft_opt_choice(opts, "on_overflow", line_overflow_names, 0,
+                      &s->discard);
   rc = rc ? rc : r;
 
   if (rc == 0) {

@@ -398,6 +398,33 @@ int weft_opt_str(weft_opts_t *o, const char *name, const char *def,
   return 0;
 }
 
+int weft_opt_choice(weft_opts_t *o, const char *name,
+                    const char *const *choices, int def, int *out) {
+  char list[256];
+  const char *s;
+  size_t n = 0;
+  int i, r;
+
+  if ((r = weft_opt_str(o, name, NULL, &s)) != 0)
+    return r;
+  if (s == NULL) {
+    *out = def;
+    return 0;
+  }
+  for (i = 0; choices[i] != NULL; i++)
+    if (strcmp(s, choices[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  /* "a", "b" or "c" */
+  list[0] = '\0';
+  for (i = 0; choices[i] != NULL && n < sizeof(list); i++)
+    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+                          i == 0 ? "" : choices[i + 1] ? ", " : " or ",
+                          choices[i]);
+  return weft_opt_error(o, name, "must be %s, not \"%s\"", list, s);
+}
+
 /* Parses "123" + optional unit; mult_for() maps a unit to a multiplier. */
 static int weft__parse_unit(const char *s, uint64_t *out,
                             uint64_t (*mult_for)(const char *unit),

@@ -34,6 +34,7 @@ dist_man_MANS += \
 	man/weft_conn_listener.3 \
 	man/weft_conn_id.3 \
 	man/weft_opt_int.3 \
+	man/weft_opt_choice.3 \
 	man/weft_opt_bool.3 \
 	man/weft_opt_str.3 \
 	man/weft_opt_size.3 \

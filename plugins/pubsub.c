@@ -62,7 +62,7 @@
 enum { PS_DISCONNECT, PS_DROP_OLDEST, PS_DROP_NEWEST };
 
 static const char *const ps_policy_names[] = {"disconnect", "drop_oldest",
-                                              "drop_newest"};
+                                              "drop_newest", NULL};
 
 /* A subscriber as the registry knows it: a reference, from any thread. */
 typedef struct {
@@ -699,27 +699,19 @@ static void ps_on_close(weft_conn_t *conn, int reason, const char *detail) {
 
 static int ps_create(weft_opts_t *opts, void **state) {
   int64_t queue_limit, max_subs, max_topic;
-  const char *on_full;
   ps_inst_t *inst;
   int ack, rc, policy;
 
   if ((rc = weft_opt_int(opts, "queue_limit", 1024, 1, 1 << 24,
                          &queue_limit)) != 0 ||
-      (rc = weft_opt_str(opts, "on_full", "disconnect", &on_full)) != 0 ||
+      (rc = weft_opt_choice(opts, "on_full", ps_policy_names, 0, &policy)) !=
+          0 ||
       (rc = weft_opt_int(opts, "max_subscriptions", 1024, 1, 1 << 20,
                          &max_subs)) != 0 ||
       (rc = weft_opt_int(opts, "max_topic_length", 256, 1, 65536,
                          &max_topic)) != 0 ||
       (rc = weft_opt_bool(opts, "ack_publish", 1, &ack)) != 0)
     return rc;
-  for (policy = 0; policy < 3; policy++)
-    if (strcmp(on_full, ps_policy_names[policy]) == 0)
-      break;
-  if (policy == 3)
-    return weft_opt_error(opts, "on_full",
-                          "\"%s\": use \"disconnect\", \"drop_oldest\" or "
-                          "\"drop_newest\"",
-                          on_full);
   inst = calloc(1, sizeof(*inst));
   if (inst == NULL)
     return WEFT_ENOMEM;

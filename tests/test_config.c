@@ -333,6 +333,32 @@ static void test_unknown_option_hints(void **state) {
   weft__opts_free(o);
 }
 
+/* A string from a fixed set: its index, the default, or an error. */
+static void test_opt_choice(void **state) {
+  static const char *const modes[] = {"close", "discard", "wait", NULL};
+  weft_opts_t *o;
+  int v = -1;
+
+  (void)state;
+  o = weft__opts_new("codec", "demo", "t.conf");
+  assert_non_null(o);
+  assert_int_equal(weft__opts_add_str(o, "mode", "wait", 2), 0);
+  assert_int_equal(weft__opts_add_str(o, "bad", "drop", 3), 0);
+  assert_int_equal(weft__opts_add_int(o, "num", 1, 4), 0);
+  assert_int_equal(weft_opt_choice(o, "mode", modes, 0, &v), 0);
+  assert_int_equal(v, 2);
+  assert_int_equal(weft_opt_choice(o, "absent", modes, 1, &v), 0);
+  assert_int_equal(v, 1);
+  assert_int_equal(weft_opt_choice(o, "bad", modes, 0, &v), WEFT_EINVAL);
+  assert_int_equal(weft_opt_choice(o, "num", modes, 0, &v), WEFT_EINVAL);
+  assert_int_equal(weft__opts_nerrors(o), 2);
+  assert_string_equal(weft__opts_error(o, 0),
+                      "t.conf:3: codec \"demo\": option \"bad\": must be "
+                      "\"close\", \"discard\" or \"wait\", not \"drop\"");
+  assert_non_null(strstr(weft__opts_error(o, 1), "\"num\" must be a string"));
+  weft__opts_free(o);
+}
+
 /*
  * A refused configuration is still checked: weft_engine_check() counts the
  * file's problems and goes on to the plugins of every listener it could
@@ -396,6 +422,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_key_hints),
       cmocka_unit_test(test_closest),
       cmocka_unit_test(test_unknown_option_hints),
+      cmocka_unit_test(test_opt_choice),
       cmocka_unit_test(test_check_refused),
       cmocka_unit_test(test_check_unreadable),
   };

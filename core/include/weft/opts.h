@@ -32,6 +32,15 @@ WEFT_EXTERN int weft_opt_str(weft_opts_t *opts, const char *name,
                              const char *def, const char **out);
 
 /*
+ * ABI 1.2.  A string from a fixed set: choices is NULL-terminated, *out the
+ * index of the one given, def's when the option is absent.  Any other
+ * string is an error that lists the choices.
+ */
+WEFT_EXTERN int weft_opt_choice(weft_opts_t *opts, const char *name,
+                                const char *const *choices, int def,
+                                int *out);
+
+/*
  * A byte size in [min, max]: an integer, or a string with a binary unit
  * suffix: "512", "64k", "8M", "1G" (k = 1024).
  */
