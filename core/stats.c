@@ -34,48 +34,47 @@ static int weft__stats_line(const char *listener, int worker,
 }
 
 /*
- * The outbound clients its handler made, by name: a line per worker, then
- * their total.  Their memory lives as long as the listener.
+ * The outbound clients its handler made: a line per client per worker,
+ * then one total per client name (each worker's handler instance makes
+ * its own).  Their memory lives as long as the listener.
  */
 static int weft__stats_clients(const weft__listener_t *l, weft__stats_t *per,
                                int nper, weft_stats_line_cb cb, void *arg) {
-  const weft__list_t *n, *m;
-  const weft_client_t *cl, *seen;
-  weft__stats_t sum, one;
-  int i, j, r = 0, dup;
+  struct {
+    const char *name;
+    weft__stats_t sum;
+  } *tot = NULL, *t;
+  size_t ntot = 0, k;
+  const weft__list_t *n;
+  const weft_client_t *cl;
+  weft__stats_t one;
+  int i, r = 0;
 
-  for (i = 0; i < l->nworkers && r == 0; i++) {
+  for (i = 0; i < l->nworkers && r == 0; i++)
     for (n = l->wl[i].clients.next; n != &l->wl[i].clients && r == 0;
          n = n->next) {
       cl = WEFT__CONTAINER_OF(n, weft_client_t, node);
-      /* Reported once per name, with the first worker that has it. */
-      dup = 0;
-      for (j = 0; j < i && !dup; j++)
-        for (m = l->wl[j].clients.next; m != &l->wl[j].clients && !dup;
-             m = m->next) {
-          seen = WEFT__CONTAINER_OF(m, weft_client_t, node);
-          dup = strcmp(seen->name, cl->name) == 0;
-        }
-      if (dup)
-        continue;
-      memset(&sum, 0, sizeof(sum));
-      for (j = i; j < l->nworkers && r == 0; j++)
-        for (m = l->wl[j].clients.next; m != &l->wl[j].clients && r == 0;
-             m = m->next) {
-          seen = WEFT__CONTAINER_OF(m, weft_client_t, node);
-          if (strcmp(seen->name, cl->name) != 0)
-            continue;
-          memset(&one, 0, sizeof(one));
-          weft__stats_add(&one, &seen->wl.stats);
-          r = weft__stats_line(cl->name, j, &one, cb, arg);
-          weft__stats_add(&sum, &one);
-          if (j < nper)
-            weft__stats_add(&per[j], &one);
-        }
-      if (r == 0)
-        r = weft__stats_line(cl->name, -1, &sum, cb, arg);
+      memset(&one, 0, sizeof(one));
+      weft__stats_add(&one, &cl->wl.stats);
+      r = weft__stats_line(cl->name, i, &one, cb, arg);
+      if (i < nper)
+        weft__stats_add(&per[i], &one);
+      for (k = 0; k < ntot && strcmp(tot[k].name, cl->name) != 0; k++)
+        ;
+      if (k == ntot) {
+        t = realloc(tot, (ntot + 1) * sizeof(*tot));
+        if (t == NULL)
+          continue; /* out of memory: this name's total is left out */
+        tot = t;
+        tot[ntot].name = cl->name;
+        memset(&tot[ntot].sum, 0, sizeof(tot[ntot].sum));
+        ntot++;
+      }
+      weft__stats_add(&tot[k].sum, &one);
     }
-  }
+  for (k = 0; k < ntot && r == 0; k++)
+    r = weft__stats_line(tot[k].name, -1, &tot[k].sum, cb, arg);
+  free(tot);
   return r;
 }
 

@@ -98,10 +98,6 @@ static int proxy_connect(proxy_session_t *s) {
   return r;
 }
 
-static void proxy_session_free(proxy_session_t *s) {
-  free(s);
-}
-
 /* ---- the upstream side ------------------------------------------------- */
 
 static int proxy_up_open(weft_conn_t *u) {
@@ -159,7 +155,7 @@ static void proxy_up_close(weft_conn_t *u, int reason, const char *detail) {
 
   s->upstream = NULL;
   if (s->client == NULL) {
-    proxy_session_free(s);
+    free(s);
     return;
   }
   /* Closed under pending requests, or with an error: it failed. */
@@ -261,7 +257,7 @@ static void proxy_close(weft_conn_t *c, int reason, const char *detail) {
   if (s->upstream != NULL)
     weft_conn_close(s->upstream, 0); /* its on_close frees the session */
   else
-    proxy_session_free(s);
+    free(s);
 }
 
 /* Stopping: each frame read before the signal is answered before the
