@@ -59,18 +59,6 @@ static weft_decode_status_t fixed_decode(weft_codec_ctx_t *ctx,
   return WEFT_DECODE_FRAME;
 }
 
-static weft_decode_status_t fixed_decode_eof(weft_codec_ctx_t *ctx,
-                                             const uint8_t *in, size_t len,
-                                             weft_decode_t *d) {
-  (void)ctx;
-  (void)in;
-  (void)len;
-  d->error = WEFT_ETRUNC;
-  d->reason = "truncated frame at end of stream";
-  d->consumed = 0;
-  return WEFT_DECODE_ERROR;
-}
-
 static int fixed_encode(weft_codec_ctx_t *ctx, const uint8_t *frame, size_t len,
                         weft_out_t *out) {
   const fixed_state_t *s = weft_codec_state(ctx);
@@ -88,7 +76,8 @@ static const weft_codec_vtable_t fixed_vtable = {
     .destroy = fixed_destroy,
     /* no conn_init: stateless */
     .decode = fixed_decode,
-    .decode_eof = fixed_decode_eof,
+    /* no decode_eof: the engine reports leftover bytes as WEFT_ETRUNC,
+     * "truncated frame at end of stream" */
     .encode = fixed_encode,
 };
 

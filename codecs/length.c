@@ -298,7 +298,6 @@ static inline void length_put(unsigned kind, unsigned size, uint8_t *p,
   }
 }
 
-#ifdef WEFT_HAVE_DECODE_SKIP
 /* Drops up to `left` bytes of a discarded frame; *left is what remains. */
 static weft_decode_status_t length_skip(uint64_t *left, size_t len,
                                         weft_decode_t *d) {
@@ -308,7 +307,6 @@ static weft_decode_status_t length_skip(uint64_t *left, size_t len,
   d->consumed = n;
   return WEFT_DECODE_SKIP;
 }
-#endif
 
 /*
  * A frame over max_frame.  "close": an error.  "discard": reported once,
@@ -319,7 +317,6 @@ static weft_decode_status_t length_overflow(weft_codec_ctx_t *ctx,
                                             const length_state_t *s, uint64_t v,
                                             size_t len, weft_decode_t *d) {
   d->error = WEFT_EMSGSIZE;
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     length_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL) {
@@ -334,11 +331,6 @@ static weft_decode_status_t length_overflow(weft_codec_ctx_t *ctx,
       return WEFT_DECODE_SKIP;
     }
   }
-#else
-  (void)ctx;
-  (void)v;
-  (void)len;
-#endif
   d->reason = "declared length exceeds max_frame";
   d->consumed = s->offset; /* where the length field starts */
   return WEFT_DECODE_ERROR;
@@ -351,13 +343,11 @@ static weft_decode_status_t length_decode(weft_codec_ctx_t *ctx,
   uint64_t v;
   size_t total;
 
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     length_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL && cs->skip > 0)
       return length_skip(&cs->skip, len, d);
   }
-#endif
 
   d->scanned = 0;
   if (len < s->hend) {
@@ -411,7 +401,6 @@ static size_t length_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
   size_t total;
   uint64_t v;
 
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     length_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL && cs->skip > 0) {
@@ -419,7 +408,6 @@ static size_t length_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
       return 0;
     }
   }
-#endif
   if (s->kind == 8 && offset == 0 && strip == 4 && k == 4) {
     /* The default: a 4-byte big-endian payload length, stripped. */
     while (f < fend && end - p >= 4) {
@@ -460,22 +448,16 @@ static size_t length_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
 static weft_decode_status_t length_decode_eof(weft_codec_ctx_t *ctx,
                                               const uint8_t *in, size_t len,
                                               weft_decode_t *d) {
+  const length_state_t *s = weft_codec_state(ctx);
+  length_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
+
   (void)in;
-#ifdef WEFT_HAVE_DECODE_SKIP
-  {
-    const length_state_t *s = weft_codec_state(ctx);
-    length_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
-    /* The stream ended inside a frame already reported and discarded. */
-    if (cs != NULL && cs->skip > 0) {
-      cs->skip = 0;
-      d->consumed = len;
-      return WEFT_DECODE_SKIP;
-    }
+  /* The stream ended inside a frame already reported and discarded. */
+  if (cs != NULL && cs->skip > 0) {
+    cs->skip = 0;
+    d->consumed = len;
+    return WEFT_DECODE_SKIP;
   }
-#else
-  (void)ctx;
-  (void)len;
-#endif
   /* decode() already took every complete frame: what is left is short. */
   d->error = WEFT_ETRUNC;
   d->reason = "truncated frame at end of stream";

@@ -241,7 +241,6 @@ static int line_partial(const line_state_t *s, const uint8_t *in, size_t len,
   return 0;
 }
 
-#ifdef WEFT_HAVE_DECODE_SKIP
 /* Discarding the rest of an over-long line: drop input up to and including
  * the next delimiter, keeping only bytes that may begin one. */
 static weft_decode_status_t line_skip(const line_state_t *s, line_conn_t *cs,
@@ -261,7 +260,6 @@ static weft_decode_status_t line_skip(const line_state_t *s, line_conn_t *cs,
   d->consumed = len + 1 - s->dlen;
   return WEFT_DECODE_SKIP;
 }
-#endif
 
 /*
  * What a line past max_length does.  "close": an error, found at the first
@@ -271,7 +269,6 @@ static weft_decode_status_t line_skip(const line_state_t *s, line_conn_t *cs,
 static weft_decode_status_t
 line_overflow(weft_codec_ctx_t *ctx, const line_state_t *s, weft_decode_t *d) {
   d->error = WEFT_EMSGSIZE;
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     line_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL) {
@@ -281,9 +278,6 @@ line_overflow(weft_codec_ctx_t *ctx, const line_state_t *s, weft_decode_t *d) {
       return WEFT_DECODE_SKIP;
     }
   }
-#else
-  (void)ctx;
-#endif
   d->reason = "line longer than max_length";
   d->consumed = s->max_length;
   return WEFT_DECODE_ERROR;
@@ -295,13 +289,11 @@ static weft_decode_status_t line_decode(weft_codec_ctx_t *ctx,
   const line_state_t *s = weft_codec_state(ctx);
   size_t start, p, n;
 
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     line_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL && cs->discarding)
       return line_skip(s, cs, in, len, d);
   }
-#endif
 
   /* Resume where the last MORE stopped: no delimiter starts before it.  A
    * resume point past the input cannot come from a correct engine;
@@ -336,21 +328,15 @@ static weft_decode_status_t line_decode(weft_codec_ctx_t *ctx,
 static weft_decode_status_t line_decode_eof(weft_codec_ctx_t *ctx,
                                             const uint8_t *in, size_t len,
                                             weft_decode_t *d) {
+  const line_state_t *s = weft_codec_state(ctx);
+  line_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
+
   (void)in;
-#ifdef WEFT_HAVE_DECODE_SKIP
-  {
-    const line_state_t *s = weft_codec_state(ctx);
-    line_conn_t *cs = s->discard ? weft_codec_conn_state(ctx) : NULL;
-    /* The tail of a line already discarded: nothing to report again. */
-    if (cs != NULL && cs->discarding) {
-      d->consumed = len;
-      return WEFT_DECODE_SKIP;
-    }
+  /* The tail of a line already discarded: nothing to report again. */
+  if (cs != NULL && cs->discarding) {
+    d->consumed = len;
+    return WEFT_DECODE_SKIP;
   }
-#else
-  (void)ctx;
-  (void)len;
-#endif
   /* decode() already took every complete line: what is left has no
    * delimiter. */
   d->error = WEFT_ETRUNC;
@@ -373,7 +359,6 @@ static size_t line_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
   const size_t max_length = s->max_length;
   size_t q;
 
-#ifdef WEFT_HAVE_DECODE_SKIP
   if (s->discard) {
     line_conn_t *cs = weft_codec_conn_state(ctx);
     if (cs != NULL && cs->discarding) {
@@ -381,7 +366,6 @@ static size_t line_decode_many(weft_codec_ctx_t *ctx, const uint8_t *in,
       return 0;
     }
   }
-#endif
   /*
    * A delimiter may start at index max_length at most.  memchr looks past
    * that (to the end of the read at most, once per call), which costs less

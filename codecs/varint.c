@@ -88,18 +88,6 @@ static weft_decode_status_t varint_decode(weft_codec_ctx_t *ctx,
   return WEFT_DECODE_FRAME;
 }
 
-static weft_decode_status_t varint_decode_eof(weft_codec_ctx_t *ctx,
-                                              const uint8_t *in, size_t len,
-                                              weft_decode_t *d) {
-  (void)ctx;
-  (void)in;
-  (void)len;
-  d->error = WEFT_ETRUNC;
-  d->reason = "truncated frame at end of stream";
-  d->consumed = 0;
-  return WEFT_DECODE_ERROR;
-}
-
 static int varint_encode(weft_codec_ctx_t *ctx, const uint8_t *frame,
                          size_t len, weft_out_t *out) {
   const varint_state_t *s = weft_codec_state(ctx);
@@ -128,7 +116,8 @@ static const weft_codec_vtable_t varint_vtable = {
     .destroy = varint_destroy,
     /* no conn_init: stateless */
     .decode = varint_decode,
-    .decode_eof = varint_decode_eof,
+    /* no decode_eof: the engine reports leftover bytes as WEFT_ETRUNC,
+     * "truncated frame at end of stream" */
     .encode = varint_encode,
 };
 
