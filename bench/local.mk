@@ -10,6 +10,12 @@ bench_baseline_line_SOURCES = bench/baseline_line.c
 bench_baseline_line_LDADD = $(UV_LIBS)
 bench_baseline_length_SOURCES = bench/baseline_length.c
 bench_baseline_length_LDADD = $(UV_LIBS)
+# The CPU-bound echo handler of the workers scenario, a plugin by path.
+check_LTLIBRARIES += bench/work.la
+bench_work_la_SOURCES = bench/work.c
+bench_work_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
+	-export-symbols-regex '^weft_plugin$$' -rpath /nowhere
+bench_work_la_LIBADD = libweft.la
 EXTRA_DIST += bench/run.sh bench/cgfuncs.sh bench/README.md
 
 BENCH_PROGS = bench/loadgen$(EXEEXT) bench/idle$(EXEEXT) \
@@ -17,7 +23,7 @@ BENCH_PROGS = bench/loadgen$(EXEEXT) bench/idle$(EXEEXT) \
 BENCH_FLAGS =
 
 bench: $(BENCH_PROGS) weftd$(EXEEXT) codecs/line.la codecs/length.la \
-	plugins/echo.la
+	plugins/echo.la bench/work.la
 	$(SHELL) $(srcdir)/bench/run.sh --builddir '$(abs_top_builddir)' \
 		--no-build $(BENCH_FLAGS)
 .PHONY: bench

@@ -17,7 +17,7 @@ usage: sh bench/run.sh [--quick] [options]
   --warmup SECS      warm-up seconds before each measured run (1)
   --server-cpu N     CPU for the servers (1)
   --client-cpu N     CPU for the load generator (0)
-  --port BASE        first of the 8 TCP ports used (62300, or $WEFT_BENCH_PORT)
+  --port BASE        first of the 10 TCP ports used (62300, or $WEFT_BENCH_PORT)
   --idle-conns N     connections for the idle-memory test (10000)
   --no-callgrind     skip the instructions-per-frame runs
   --no-idle          skip the idle-connection test
@@ -72,7 +72,7 @@ MAKE=${MAKE:-make}
 if [ $build = 1 ]; then
   say "building weftd, the plugins and the benchmark programs..."
   (cd "$builddir" && $MAKE weftd codecs/line.la codecs/length.la \
-    plugins/echo.la) >"$out/build.log" 2>&1 ||
+    plugins/echo.la bench/work.la) >"$out/build.log" 2>&1 ||
     { say "run.sh: make failed, see $out/build.log"; exit 1; }
   if (cd "$builddir" && $MAKE -n bench/loadgen) >/dev/null 2>&1; then
     (cd "$builddir" && $MAKE bench/loadgen bench/idle bench/baseline_line \
@@ -99,8 +99,9 @@ WEFTD=$builddir/weftd
 LINE_SO=$builddir/codecs/.libs/line.so
 LENGTH_SO=$builddir/codecs/.libs/length.so
 ECHO_SO=$builddir/plugins/.libs/echo.so
+WORK_SO=$builddir/bench/.libs/work.so
 for f in "$LOADGEN" "$IDLE" "$BASE_LINE" "$BASE_LENGTH" "$WEFTD" "$LIBTOOL" \
-  "$LINE_SO" "$LENGTH_SO" "$ECHO_SO"; do
+  "$LINE_SO" "$LENGTH_SO" "$ECHO_SO" "$WORK_SO"; do
   [ -e "$f" ] || { say "run.sh: $f is missing: build first"; exit 1; }
 done
 
@@ -123,16 +124,25 @@ fi
 # Ports outside the ephemeral range: the idle test opens 10,000
 # connections, and one of their local ports must not take a server's.
 if read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
-  [ $((port + 7)) -ge "$lo" ] && [ "$port" -le "$hi" ]; then
-  say "run.sh: warning: ports $port-$((port + 7)) are in the ephemeral range $lo-$hi"
+  [ $((port + 9)) -ge "$lo" ] && [ "$port" -le "$hi" ]; then
+  say "run.sh: warning: ports $port-$((port + 9)) are in the ephemeral range $lo-$hi"
 fi
-# Ports: weftd w=1 line/length, the baselines, weftd w=2 line/length and
-# an unpinned weftd w=1 line/length.
+# Ports: weftd w=1 line/length, the baselines, weftd w=2 line/length,
+# an unpinned weftd w=1 line/length, and the work listeners of the
+# unpinned w=1 and of w=2.
 P_WL=$port P_WN=$((port + 1)) P_BL=$((port + 2)) P_BN=$((port + 3))
 P_W2L=$((port + 4)) P_W2N=$((port + 5)) P_W1U=$((port + 6))
-P_W1UN=$((port + 7))
+P_W1UN=$((port + 7)) P_K1=$((port + 8)) P_K2=$((port + 9))
+# The work handler's hash rounds per frame: about 1.7 us of server CPU for
+# a 64-byte frame here, about four times what the client spends on it.
+work_rounds=16
 
-write_conf() { # FILE WORKERS LINE_PORT LENGTH_PORT
+write_conf() { # FILE WORKERS LINE_PORT LENGTH_PORT [WORK_PORT]
+  _work=
+  [ -z "${5:-}" ] || _work=",
+  { name = \"work\"; bind = \"127.0.0.1:$5\";
+    codec = { plugin = \"$LINE_SO\"; };
+    handler = { plugin = \"$WORK_SO\"; rounds = $work_rounds; }; }"
   cat >"$1" <<EOF
 # weftd configuration of bench/run.sh
 workers = $2;
@@ -143,13 +153,13 @@ listeners = (
     handler = { plugin = "$ECHO_SO"; }; },
   { name = "length"; bind = "127.0.0.1:$4";
     codec = { plugin = "$LENGTH_SO"; length_size = 4; };
-    handler = { plugin = "$ECHO_SO"; }; }
+    handler = { plugin = "$ECHO_SO"; }; }$_work
 );
 EOF
 }
 write_conf "$out/weft1.conf" 1 $P_WL $P_WN
-write_conf "$out/weft2.conf" 2 $P_W2L $P_W2N
-write_conf "$out/weft1u.conf" 1 $P_W1U $P_W1UN
+write_conf "$out/weft2.conf" 2 $P_W2L $P_W2N $P_K2
+write_conf "$out/weft1u.conf" 1 $P_W1U $P_W1UN $P_K1
 
 # ------------------------------------------------------------- servers --
 PIDS=
@@ -251,13 +261,17 @@ EOF
     fi
   done
   # workers = 1 against workers = 2: nothing pinned, the kernel places the
-  # client and the workers on the two CPUs as it likes.
+  # client and the workers on the two CPUs as it likes.  Echo, where the
+  # client needs as much CPU as the server, then the work handler, where
+  # the server needs four times as much.
   for w in 1 2; do
     [ $((r % 2)) = 1 ] || w=$((3 - w))
     if [ $w = 1 ]; then
       load workers weftd-w1 $r $W1U $P_W1U "" -m line -s 64 -c 10 -d 16
+      load work weftd-w1 $r $W1U $P_K1 "" -m line -s 64 -c 10 -d 16
     else
       load workers weftd-w2 $r $W2 $P_W2L "" -m line -s 64 -c 10 -d 16
+      load work weftd-w2 $r $W2 $P_K2 "" -m line -s 64 -c 10 -d 16
     fi
   done
   r=$((r + 1))
@@ -377,6 +391,7 @@ fi
         num(med(sc SUBSEP sv SUBSEP "core_ns"), "%.0f"),
         num(ipfkey in ipf ? ipf[ipfkey] : "", "%.1f"), "-"
       F[sc, sv] = fps; P50[sc, sv] = med(sc SUBSEP sv SUBSEP "p50_us")
+      C[sc, sv] = med(sc SUBSEP sv SUBSEP "srv_cpu_ns")
     }
     function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : a / b }
     function verdict(x, lim, le) {
@@ -400,6 +415,8 @@ fi
       row("length 64 B, 1 x 1 (latency)", "lat-length", "baseline", "")
       row("line 64 B, 10 x 16, unpinned", "workers", "weftd-w1", "")
       row("line 64 B, 10 x 16, unpinned", "workers", "weftd-w2", "")
+      row("work 64 B, 10 x 16, unpinned", "work", "weftd-w1", "")
+      row("work 64 B, 10 x 16, unpinned", "work", "weftd-w2", "")
       split("weftd baseline-line baseline-length", names, " ")
       for (i = 1; i <= 3; i++)
         if (names[i] in rss)
@@ -423,8 +440,12 @@ fi
       printf "  4. pipeline-1 p50, line:        weftd/baseline = %s (<= 1.05): %s\n", num(x, "%.3f"), verdict(x, 1.05, 1)
       x = ratio(P50["lat-length", "weftd"], P50["lat-length", "baseline"])
       printf "     pipeline-1 p50, length:      weftd/baseline = %s (<= 1.05): %s\n", num(x, "%.3f"), verdict(x, 1.05, 1)
+      x = ratio(F["work", "weftd-w2"], F["work", "weftd-w1"])
+      printf "  5. workers=2 / workers=1, work: frames/s ratio = %s (>= 0.97): %s\n", num(x, "%.3f"), verdict(x, 0.97, 0)
+      x = ratio(C["work", "weftd-w2"], C["work", "weftd-w1"])
+      printf "     the same, server CPU/frame:  ratio = %s (1.00: nothing shared costs)\n", num(x, "%.3f")
       x = ratio(F["workers", "weftd-w2"], F["workers", "weftd-w1"])
-      printf "  5. workers=2 / workers=1:       frames/s ratio = %s (>= 0.97): %s\n", num(x, "%.3f"), verdict(x, 0.97, 0)
+      printf "     workers=2 / workers=1, echo: frames/s ratio = %s (client-bound: see bench/README.md)\n", num(x, "%.3f")
       print ""
       print "proc ns: the server process'"'"'s CPU time (utime + stime, all threads) per frame"
       print "core ns: the server CPU'"'"'s busy time per frame, softirq included (pinned runs only)"
