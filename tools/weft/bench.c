@@ -7,9 +7,9 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "opts_internal.h"
@@ -194,8 +194,8 @@ static int wc_bench_args(wc_bench_t *b, int argc, char **argv) {
   b->duration_ms = 5000;
   b->threads = 1;
   b->server_cpu = -1;
-  while ((ch = getopt_long(argc, argv, "c:p:s:d:w:n:t:qvh", longopts,
-                           NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "c:p:s:d:w:n:t:qvh", longopts, NULL)) !=
+         -1) {
     r = wc_common_opt(&b->args, ch, optarg);
     if (r < 0)
       return WC_USAGE;
@@ -404,9 +404,9 @@ static void wc_bench_report(const wc_bench_t *b, const wc_bresult_t *res,
            "\"max_us\":%.1f,\"srv_cpu_ns\":%.1f,\"srv_util\":%.3f,"
            "\"cli_util\":%.3f,\"core_ns\":%.1f}\n",
            (unsigned long long)b->conns, (unsigned long long)b->pipeline,
-           (unsigned long long)b->size, (unsigned long long)b->threads,
-           frames, errors, res->secs, fps, mbps, p50, p99, p999, max,
-           res->srv_cpu_ns, res->srv_util, res->cli_util, res->core_ns);
+           (unsigned long long)b->size, (unsigned long long)b->threads, frames,
+           errors, res->secs, fps, mbps, p50, p99, p999, max, res->srv_cpu_ns,
+           res->srv_util, res->cli_util, res->core_ns);
     return;
   }
   if (!b->quiet) {
@@ -496,8 +496,8 @@ static int wc_bench_run(wc_bench_t *b, wc_bthread_t *th) {
     stop = end < stop ? end : stop;
     res.secs = stop > b->win_start ? (double)(stop - b->win_start) / 1e9 : 0;
   } else if (b->marked[WC_MARK_START]) {
-    res.secs = (double)(b->mark[WC_MARK_END].ns - b->mark[WC_MARK_START].ns) /
-               1e9;
+    res.secs =
+        (double)(b->mark[WC_MARK_END].ns - b->mark[WC_MARK_START].ns) / 1e9;
   }
   wc_bench_cpu(b, &res);
   if (!b->timed && res.frames < b->total)
@@ -538,7 +538,7 @@ int wc_bench_main(int argc, char **argv) {
   if (b->wait) {
     /* Only dialing: no codec, no frames. */
     rc = wc_addr_resolve(&b->addr, argv[argc - 1]) != 0 ? WC_USAGE
-                                                         : wc_bench_wait(b);
+                                                        : wc_bench_wait(b);
     wc_addr_free(&b->addr);
     goto out_args;
   }

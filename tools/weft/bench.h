@@ -30,10 +30,10 @@ typedef struct wc_bthread wc_bthread_t;
 /* CPU times at one end of the measured interval; -1: not asked or not
  * known. */
 typedef struct {
-  uint64_t ns;   /* uv_hrtime() when taken */
-  int64_t srv;   /* the server process, clock ticks */
-  int64_t core;  /* the server's CPU, clock ticks */
-  double cli;    /* this process, seconds */
+  uint64_t ns;  /* uv_hrtime() when taken */
+  int64_t srv;  /* the server process, clock ticks */
+  int64_t core; /* the server's CPU, clock ticks */
+  double cli;   /* this process, seconds */
 } wc_bsample_t;
 
 enum { WC_MARK_START, WC_MARK_END };
@@ -46,7 +46,7 @@ typedef struct {
   wc_addr_t addr;
   uint64_t conns, pipeline, size, duration_ms, threads;
   uint64_t warmup_ms;
-  uint64_t total; /* -n: frames in all; 0 for a timed run */
+  uint64_t total;     /* -n: frames in all; 0 for a timed run */
   int64_t server_pid; /* --server-pid, or 0 */
   int64_t server_cpu; /* --server-cpu, or -1 */
   int json, quiet, wait, timed;
@@ -69,12 +69,12 @@ typedef struct {
   weft__buf_t pending, flight;
   uv_write_t wreq;
   int writing, connected, closing;
-  uint64_t sent, got;     /* frames sent, replies checked */
-  uint64_t quota;         /* frames to send in all (UINT64_MAX: timed) */
-  uint64_t *stamp;        /* send time of frame n at n % pipeline */
+  uint64_t sent, got;         /* frames sent, replies checked */
+  uint64_t quota;             /* frames to send in all (UINT64_MAX: timed) */
+  uint64_t *stamp;            /* send time of frame n at n % pipeline */
   size_t sent_slot, got_slot; /* sent and got % pipeline, kept so */
-  size_t stream_off;      /* stream codecs: bytes of reply `got` so far */
-  uint64_t last_progress; /* when the connection last moved (ns) */
+  size_t stream_off;          /* stream codecs: bytes of reply `got` so far */
+  uint64_t last_progress;     /* when the connection last moved (ns) */
 } wc_bconn_t;
 
 struct wc_bthread {

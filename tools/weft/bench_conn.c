@@ -119,10 +119,9 @@ static int wc_bconn_more(const wc_bconn_t *c) {
 
 /* Says that the codec refused frame `n` (from 0) and fails c. */
 static int wc_bconn_refused(wc_bconn_t *c, uint64_t n, int r) {
-  wc_bench_error(c->t,
-                 "connection %u, frame %llu: the codec \"%s\" refused it: %s",
-                 c->id, (unsigned long long)n + 1, c->t->b->codec.name,
-                 weft_strerror(r));
+  wc_bench_error(
+      c->t, "connection %u, frame %llu: the codec \"%s\" refused it: %s", c->id,
+      (unsigned long long)n + 1, c->t->b->codec.name, weft_strerror(r));
   wc_bconn_fail(c);
   return -1;
 }
@@ -151,8 +150,8 @@ static int wc_bconn_queue(wc_bconn_t *c, uint64_t n) {
     if (r != 0) {
       /* Which frame: they go one at a time, as weftd retries them. */
       for (i = 0; i < k; i++)
-        if ((r = wc_cconn_encode(&c->cc, fr[i].data, fr[i].len,
-                                 &c->pending)) != 0)
+        if ((r = wc_cconn_encode(&c->cc, fr[i].data, fr[i].len, &c->pending)) !=
+            0)
           return wc_bconn_refused(c, c->sent + i, r);
     }
     for (i = 0; i < k; i++) {
@@ -326,8 +325,8 @@ static void wc_bconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     rc = 1;
   } else {
     weft__sink_t k = {wc_bconn_reply, wc_bconn_replies, c, SIZE_MAX};
-    rc = weft__framer_feed_to(&c->cc.fr, (const uint8_t *)buf->base,
-                              (size_t)n, &k);
+    rc = weft__framer_feed_to(&c->cc.fr, (const uint8_t *)buf->base, (size_t)n,
+                              &k);
   }
   if (rc == 1 || (rc == 0 && n == UV_EOF)) {
     wc_bconn_fail(c); /* said */

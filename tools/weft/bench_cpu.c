@@ -58,8 +58,7 @@ int64_t wc_cpu_core(int64_t cpu) {
   }
   k = (size_t)snprintf(want, sizeof(want), "cpu%lld ", (long long)cpu);
   /* The cpu lines come first; the ones after may be long (intr). */
-  while (fgets(line, sizeof(line), f) != NULL &&
-         strncmp(line, "cpu", 3) == 0) {
+  while (fgets(line, sizeof(line), f) != NULL && strncmp(line, "cpu", 3) == 0) {
     if (strncmp(line, want, k) != 0)
       continue;
     /* user nice system idle iowait irq softirq steal */

@@ -153,8 +153,8 @@ int wc_cconn_encode(wc_cconn_t *cc, const void *frame, size_t len,
   return r;
 }
 
-int wc_cconn_encode_many(wc_cconn_t *cc, const weft_frame_t *frames,
-                         size_t n, weft__buf_t *out) {
+int wc_cconn_encode_many(wc_cconn_t *cc, const weft_frame_t *frames, size_t n,
+                         weft__buf_t *out) {
   const weft_codec_vtable_t *vt = cc->codec->vt;
   weft_out_t o;
   size_t before = out->len, i;
