@@ -55,9 +55,9 @@ typedef struct {
   /* A reply read at `now` is counted when now - win_start < win_len: the
    * measured interval of a timed run; a counted run counts every one. */
   uint64_t win_start, win_len;
-  uint64_t left; /* counted: connections owed replies (atomic) */
-  int marked[2]; /* the sample is taken (atomic: the first one wins) */
-  wc_bsample_t mark[2];
+  uint64_t left;        /* counted: connections owed replies (atomic) */
+  int marked[2];        /* the sample is taken (atomic: the first one wins) */
+  wc_bsample_t mark[2]; /* written by that first one, read once joined */
 } wc_bench_t;
 
 typedef struct {
