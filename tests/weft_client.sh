@@ -75,7 +75,9 @@ port_of() { # NAME: the port weftd announced for listener NAME
 dur=$(awk -v s="$scale" 'BEGIN { d = 1000 * s; if (d < 200) d = 200; printf "%dms", d }')
 
 # Every built-in codec on an echo listener, a pubsub listener that never
-# answers a PUB, and a Unix socket with non-default codec options.
+# answers a PUB, a listener that echoes 130-byte blocks (two 64-byte lines:
+# an odd line waits for its pair, unanswered), and a Unix socket with
+# non-default codec options.
 cat > "$tmp/weft.conf" <<EOF
 workers = 2; shutdown_grace = "5s";
 listeners = (
@@ -86,12 +88,13 @@ listeners = (
   { name = "fixed"; bind = "127.0.0.1:0"; codec = { name = "fixed"; frame_size = 16; }; handler = { name = "echo"; }; },
   { name = "raw"; bind = "127.0.0.1:0"; codec = { name = "raw"; }; handler = { name = "echo"; }; },
   { name = "silent"; bind = "127.0.0.1:0"; codec = { name = "line"; }; handler = { name = "pubsub"; ack_publish = false; }; },
+  { name = "pairs"; bind = "127.0.0.1:0"; codec = { name = "fixed"; frame_size = 130; }; handler = { name = "echo"; }; },
   { name = "unix"; bind = "unix:$tmp/len2.sock"; codec = { name = "length"; length_size = 2; byte_order = "little"; }; handler = { name = "echo"; }; }
 );
 EOF
 $WEFTD -c "$tmp/weft.conf" 2> "$tmp/d.log" &
 pid=$!
-for l in line length netstring varint fixed raw silent; do
+for l in line length netstring varint fixed raw silent pairs; do
   eval "port_$l=\$(port_of $l)" || exit 1
 done
 port_of unix > /dev/null || exit 1
@@ -203,6 +206,90 @@ else
   fail "bench --json -t 2: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
 fi
 
+# --- bench: the measured interval, counted runs, CPU time, --wait, -q
+# key K: the value of key K in the key=value line of $tmp/out.
+key() { tr ' ' '\n' < "$tmp/out" | sed -n "s/^$1=//p" | head -n 1; }
+# num_ok K TEST: key K is a number and awk TEST holds for it (as v).
+num_ok() {
+  v=$(key "$1")
+  echo "$v" | grep -Eq '^-?[0-9]+(\.[0-9]+)?$' &&
+    awk -v v="$v" "BEGIN { exit !($2) }"
+}
+# -q: one line, every key the benchmark driver reads; -1 for CPU figures
+# not asked for.
+weft bench -q -d "$dur" --timeout 20s -c 2 "$(addr line)" > "$tmp/out"
+if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/out")" -eq 1 ] &&
+   grep -q '^frames=[1-9][0-9]* errors=0 ' "$tmp/out" &&
+   num_ok srv_cpu_ns 'v == -1' && num_ok core_ns 'v == -1' &&
+   num_ok cli_util 'v > 0'; then
+  missing=
+  for k in frames errors seconds frames_per_s mb_per_s p50_us p99_us \
+    p999_us max_us srv_cpu_ns srv_util cli_util core_ns; do
+    [ -n "$(key $k)" ] || missing="$missing $k"
+  done
+  [ -z "$missing" ] && ok "bench -q: one line, every key: $(cat "$tmp/out")" ||
+    fail "bench -q: keys missing:$missing: $(cat "$tmp/out")"
+else
+  fail "bench -q: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+# -w: frames flow for the warm-up, but only the interval after it counts.
+weft bench -q -w 400ms -d "$dur" --timeout 20s -c 2 "$(addr line)" > "$tmp/out"
+want=$(echo "$dur" | awk '{ printf "%.3f", $1 / 1000 }')
+if [ $rc -eq 0 ] && num_ok frames 'v > 0' &&
+   num_ok seconds "v >= $want - 0.002 && v <= $want + 0.002"; then
+  ok "bench -w 400ms -d $dur: seconds=$(key seconds), the interval after the warm-up"
+else
+  fail "bench -w 400ms -d $dur: exit $rc, seconds should be $want:"
+  sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+# -n: exactly so many frames, 1001 over 3 connections (334, 334, 333).
+weft bench -q -n 1001 -c 3 -p 4 --timeout 20s "$(addr line)" > "$tmp/out"
+if [ $rc -eq 0 ] && grep -q '^frames=1001 errors=0 ' "$tmp/out"; then
+  ok "bench -n 1001 -c 3: $(cut -d' ' -f1-3 "$tmp/out")"
+else
+  fail "bench -n 1001 -c 3: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+# A server that drops a frame: "pairs" answers the 4 frames of -n 4, not
+# the third of -n 3.
+weft bench -q -n 4 -c 1 -p 4 --timeout 20s "$(addr pairs)" > "$tmp/out"
+if [ $rc -eq 0 ] && grep -q '^frames=4 errors=0 ' "$tmp/out"; then
+  ok "bench -n 4 on pairs: all 4 answered"
+else
+  fail "bench -n 4 on pairs: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+weft bench -q -n 3 -c 1 -p 4 --timeout 1s "$(addr pairs)" > "$tmp/out"
+expect 1 "2 of the 3 frames of -n answered" "bench -n 3 on pairs: a frame missing"
+grep -q '^frames=2 errors=1 ' "$tmp/out" || fail "bench -n 3 summary: $(cat "$tmp/out")"
+weft bench -n 10 -d 1s "$(addr line)" > /dev/null
+expect 2 "-n and -d: a run is counted (-n) or timed (-d" "bench -n with -d"
+weft bench -n 10 -w 1s "$(addr line)" > /dev/null
+expect 2 "-n and -w: a run is counted" "bench -n with -w"
+# CPU time: weftd's, per frame and per second; the busy time of CPU 0.
+cdur=$(echo "$dur" | awk '{ d = $1 + 0; printf "%dms", d < 500 ? 500 : d }')
+weft bench -q -d "$cdur" --timeout 20s -c 2 --server-pid "$pid" \
+  --server-cpu 0 "$(addr line)" > "$tmp/out"
+if [ $rc -eq 0 ] && num_ok srv_cpu_ns 'v > 0' && num_ok srv_util 'v > 0' &&
+   num_ok cli_util 'v > 0' && num_ok core_ns 'v >= 0'; then
+  ok "bench --server-pid weftd --server-cpu 0: srv_cpu_ns=$(key srv_cpu_ns) srv_util=$(key srv_util) cli_util=$(key cli_util) core_ns=$(key core_ns)"
+else
+  fail "bench --server-pid, --server-cpu: exit $rc:"
+  sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+weft bench --json -n 100 --server-pid "$pid" "$(addr line)" > "$tmp/out"
+grep -q '"frames":100,.*"srv_cpu_ns":[0-9.-]*,"srv_util":[0-9.-]*,"cli_util":[0-9.-]*,"core_ns":-1.0}' "$tmp/out" &&
+  ok "bench --json: the CPU keys too" || fail "bench --json CPU keys: $(cat "$tmp/out")"
+weft bench -d 1s --server-pid 99999999 "$(addr line)" > /dev/null
+expect 2 "--server-pid 99999999: cannot read /proc/99999999/stat: " "bench: a --server-pid not running"
+weft bench -d 1s --server-cpu 99999 "$(addr line)" > /dev/null
+expect 2 '--server-cpu 99999: no line "cpu99999"' "bench: a --server-cpu not there"
+# --wait on a live port: exit 0 at once, silently.
+weft bench --wait --timeout 20s "$(addr line)" > "$tmp/out"
+if [ $rc -eq 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; then
+  ok "bench --wait on a live port: exit 0, nothing printed"
+else
+  fail "bench --wait on a live port: exit $rc:"; sed 's/^/  | /' "$tmp/out" "$tmp/err"
+fi
+
 # --- the man page: lint clean, and it documents every option --help shows
 page=${top_srcdir:-$top_builddir}/man/weft.1
 if command -v mandoc > /dev/null 2>&1; then
@@ -296,5 +383,11 @@ expect 1 "connecting to $(addr line): connection refused" "send: connection refu
 weft bench -d "$dur" -c 2 "$(addr line)" > "$tmp/out"
 expect 1 "connecting to $(addr line): connection refused" "bench: connection refused"
 grep -q '^frames=0 errors=2 ' "$tmp/out" || fail "bench refused summary: $(cat "$tmp/out")"
+# --wait on a dead port: exit 1 once the timeout is over, not much later.
+start=$(date +%s)
+weft bench --wait --timeout 500ms "$(addr line)" > "$tmp/out"
+expect 1 "--wait: nothing answers at $(addr line) within 500ms: connection refused" \
+  "bench --wait on a dead port"
+[ $(($(date +%s) - start)) -lt 10 ] || fail "bench --wait --timeout 500ms took $(($(date +%s) - start))s"
 
 exit $failed

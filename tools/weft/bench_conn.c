@@ -5,6 +5,12 @@
  * one write.  Any error (a mismatch, a bad reply stream, a reset, a
  * timeout) is counted, said with the connection and frame number, and
  * closes this connection only.
+ *
+ * The client is the bottleneck of a benchmark of small frames, so the
+ * path of a reply is kept lean: one clock read per read batch, no
+ * allocation once the buffers have grown, and a batch written at once
+ * with uv_try_write() (a uv_write() would also cost an epoll_ctl() per
+ * batch in libuv), queued only when the socket does not take it all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@ static void wc_bconn_closed(wc_sock_t *sock) {
   if (--t->open == 0) {
     /* The last one: the run of this thread is over. */
     t->end_ns = uv_hrtime();
+    uv_close((uv_handle_t *)&t->warm_timer, NULL);
     uv_close((uv_handle_t *)&t->stop_timer, NULL);
     uv_close((uv_handle_t *)&t->tick, NULL);
   }
@@ -51,14 +58,31 @@ static void wc_bconn_written(uv_write_t *req, int status);
 static void wc_bconn_flush(wc_bconn_t *c) {
   weft__buf_t tmp;
   uv_buf_t b;
+  size_t off;
   int r;
 
   if (c->writing || c->pending.len == 0 || c->closing)
     return;
+  b = uv_buf_init((char *)c->pending.base, (unsigned)c->pending.len);
+  r = uv_try_write(&c->sock.h.stream, &b, 1);
+  if (r == (int)c->pending.len) {
+    c->pending.len = 0;
+    return;
+  }
+  if (r < 0 && r != UV_EAGAIN) {
+    wc_bench_error(c->t, "connection %u: sending to %s: %s", c->id,
+                   c->sock.peer, uv_strerror(r));
+    wc_bconn_fail(c);
+    return;
+  }
+  /* The socket is full: the rest goes when it drains, and what the
+   * replies meanwhile make us send waits in `pending`. */
+  off = r > 0 ? (size_t)r : 0;
   tmp = c->flight;
   c->flight = c->pending;
   c->pending = tmp;
-  b = uv_buf_init((char *)c->flight.base, (unsigned)c->flight.len);
+  b = uv_buf_init((char *)c->flight.base + off,
+                  (unsigned)(c->flight.len - off));
   c->wreq.data = c;
   r = uv_write(&c->wreq, &c->sock.h.stream, &b, 1, wc_bconn_written);
   if (r != 0) {
@@ -88,34 +112,75 @@ static void wc_bconn_written(uv_write_t *req, int status) {
   wc_bconn_flush(c);
 }
 
-/* Encodes the next frame into the pending batch.  0 or -1 (failed). */
-static int wc_bconn_queue(wc_bconn_t *c) {
+/* May c send another frame? */
+static int wc_bconn_more(const wc_bconn_t *c) {
+  return !c->t->stopping && c->sent < c->quota;
+}
+
+/* Says that the codec refused frame `n` (from 0) and fails c. */
+static int wc_bconn_refused(wc_bconn_t *c, uint64_t n, int r) {
+  wc_bench_error(
+      c->t, "connection %u, frame %llu: the codec \"%s\" refused it: %s", c->id,
+      (unsigned long long)n + 1, c->t->b->codec.name, weft_strerror(r));
+  wc_bconn_fail(c);
+  return -1;
+}
+
+/*
+ * Encodes the next n frames (fewer once the run stops sending, or at the
+ * quota) into the pending batch, WEFT__FRAMER_BATCH to a call of the
+ * codec's encode_many, as weftd encodes its replies.  0 or -1 (failed).
+ */
+static int wc_bconn_queue(wc_bconn_t *c, uint64_t n) {
   const wc_bench_t *b = c->t->b;
+  weft_frame_t fr[WEFT__FRAMER_BATCH];
+  size_t i, k;
   int r;
 
-  r = wc_cconn_encode(&c->cc, wc_bench_frame(b, c->id, c->sent), b->size,
-                      &c->pending);
-  if (r != 0) {
-    wc_bench_error(c->t,
-                   "connection %u, frame %llu: the codec \"%s\" refused it: "
-                   "%s",
-                   c->id, (unsigned long long)c->sent + 1, b->codec.name,
-                   weft_strerror(r));
-    wc_bconn_fail(c);
-    return -1;
+  if (c->t->stopping)
+    return 0;
+  n = n < c->quota - c->sent ? n : c->quota - c->sent;
+  while (n > 0) {
+    k = n < WEFT__FRAMER_BATCH ? (size_t)n : WEFT__FRAMER_BATCH;
+    for (i = 0; i < k; i++) {
+      fr[i].data = wc_bench_frame(b, c->id, c->sent + i);
+      fr[i].len = b->size;
+    }
+    r = wc_cconn_encode_many(&c->cc, fr, k, &c->pending);
+    if (r != 0) {
+      /* Which frame: they go one at a time, as weftd retries them. */
+      for (i = 0; i < k; i++)
+        if ((r = wc_cconn_encode(&c->cc, fr[i].data, fr[i].len, &c->pending)) !=
+            0)
+          return wc_bconn_refused(c, c->sent + i, r);
+    }
+    for (i = 0; i < k; i++) {
+      c->stamp[c->sent_slot] = c->t->now;
+      if (++c->sent_slot == b->pipeline)
+        c->sent_slot = 0;
+    }
+    c->sent += k;
+    n -= k;
   }
-  c->stamp[c->sent % b->pipeline] = c->t->now;
-  c->sent++;
   return 0;
 }
 
-/* Reply `got` is complete and correct. */
+/* Reply `got` is complete and correct: counted if read within the
+ * measured interval. */
 static void wc_bconn_answered(wc_bconn_t *c) {
   wc_bthread_t *t = c->t;
+  wc_bench_t *b = t->b;
 
-  wc_hist_add(&t->hist, t->now - c->stamp[c->got % t->b->pipeline]);
-  c->got++;
-  t->frames++;
+  if (t->now - b->win_start < b->win_len) {
+    wc_hist_add(&t->hist, t->now - c->stamp[c->got_slot]);
+    t->frames++;
+  }
+  if (++c->got_slot == b->pipeline)
+    c->got_slot = 0;
+  /* A counted run ends with the last reply owed to any connection. */
+  if (++c->got == c->quota &&
+      __atomic_sub_fetch(&b->left, 1, __ATOMIC_ACQ_REL) == 0)
+    wc_bench_mark(b, WC_MARK_END, t->now);
 }
 
 static void wc_bconn_mismatch(wc_bconn_t *c, const uint8_t *want,
@@ -133,7 +198,8 @@ static void wc_bconn_mismatch(wc_bconn_t *c, const uint8_t *want,
                  c->id, (unsigned long long)c->got + 1, off + i, w, g);
 }
 
-/* A stream codec's reply: bytes, matched against the frames in order. */
+/* A stream codec's reply: bytes, matched against the frames in order.
+ * 0, or 1 (said). */
 static int wc_bconn_stream(wc_bconn_t *c, const uint8_t *p, size_t len) {
   const wc_bench_t *b = c->t->b;
   const uint8_t *want;
@@ -159,16 +225,13 @@ static int wc_bconn_stream(wc_bconn_t *c, const uint8_t *p, size_t len) {
     if (c->stream_off == b->size) {
       c->stream_off = 0;
       wc_bconn_answered(c);
-      if (!c->t->stopping && wc_bconn_queue(c) != 0)
-        return 1;
     }
   }
   return 0;
 }
 
-/* The framer's callback: one reply frame.  Non-zero stops decoding. */
-static int wc_bconn_reply(void *arg, const uint8_t *frame, size_t len) {
-  wc_bconn_t *c = arg;
+/* One reply: checked against the frame it answers.  0, or 1 (said). */
+static int wc_bconn_verify(wc_bconn_t *c, const uint8_t *frame, size_t len) {
   const wc_bench_t *b = c->t->b;
   const uint8_t *want;
 
@@ -197,9 +260,30 @@ static int wc_bconn_reply(void *arg, const uint8_t *frame, size_t len) {
     return 1;
   }
   wc_bconn_answered(c);
-  if (!c->t->stopping && wc_bconn_queue(c) != 0)
-    return 1;
   return 0;
+}
+
+/* The framer's callbacks: one reply frame, or the frames the codec's
+ * decode_many found together; a new frame goes for each answered.
+ * Non-zero stops decoding. */
+static int wc_bconn_reply(void *arg, const uint8_t *frame, size_t len) {
+  wc_bconn_t *c = arg;
+  uint64_t got = c->got;
+
+  if (wc_bconn_verify(c, frame, len) != 0)
+    return 1;
+  return wc_bconn_queue(c, c->got - got) != 0;
+}
+
+static int wc_bconn_replies(void *arg, const weft_frame_t *frames, size_t n) {
+  wc_bconn_t *c = arg;
+  uint64_t got = c->got;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (wc_bconn_verify(c, frames[i].data, frames[i].len) != 0)
+      return 1;
+  return wc_bconn_queue(c, c->got - got) != 0;
 }
 
 static void wc_bconn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
@@ -224,7 +308,7 @@ static void wc_bconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   c->last_progress = c->t->now;
   if (n == UV_EOF) {
     rc = weft__framer_eof(&c->cc.fr, wc_bconn_reply, c);
-    if (rc == 0 && c->got == c->sent && c->t->stopping) {
+    if (rc == 0 && c->got == c->sent && !wc_bconn_more(c)) {
       wc_bconn_close(c); /* all answered, and the run is over */
       return;
     }
@@ -240,8 +324,9 @@ static void wc_bconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
                    c->sock.peer, uv_strerror((int)n));
     rc = 1;
   } else {
-    rc = weft__framer_feed(&c->cc.fr, (const uint8_t *)buf->base, (size_t)n,
-                           wc_bconn_reply, c);
+    weft__sink_t k = {wc_bconn_reply, wc_bconn_replies, c, SIZE_MAX};
+    rc = weft__framer_feed_to(&c->cc.fr, (const uint8_t *)buf->base, (size_t)n,
+                              &k);
   }
   if (rc == 1 || (rc == 0 && n == UV_EOF)) {
     wc_bconn_fail(c); /* said */
@@ -256,8 +341,8 @@ static void wc_bconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   }
   if (c->closing)
     return;
-  if (c->t->stopping && c->got == c->sent)
-    wc_bconn_close(c);
+  if (c->got == c->sent && !wc_bconn_more(c))
+    wc_bconn_close(c); /* all answered, and no more to send */
   else
     wc_bconn_flush(c);
 }
@@ -265,7 +350,6 @@ static void wc_bconn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
 static void wc_bconn_connected(wc_sock_t *sock, int status) {
   wc_bconn_t *c = sock->data;
   wc_bthread_t *t = c->t;
-  uint64_t i;
   int r;
 
   if (c->closing)
@@ -278,11 +362,13 @@ static void wc_bconn_connected(wc_sock_t *sock, int status) {
     return;
   }
   c->connected = 1;
-  if (t->stopping) {
-    wc_bconn_close(c);
+  if (!wc_bconn_more(c)) {
+    wc_bconn_close(c); /* the run is over, or -n left it no frame */
     return;
   }
   t->now = uv_hrtime();
+  if (!t->b->timed)
+    wc_bench_mark(t->b, WC_MARK_START, t->now); /* the first send */
   c->last_progress = t->now;
   r = uv_read_start(&sock->h.stream, wc_bconn_alloc, wc_bconn_read);
   if (r != 0) {
@@ -291,18 +377,19 @@ static void wc_bconn_connected(wc_sock_t *sock, int status) {
     wc_bconn_fail(c);
     return;
   }
-  for (i = 0; i < t->b->pipeline; i++)
-    if (wc_bconn_queue(c) != 0)
-      return;
+  if (wc_bconn_queue(c, t->b->pipeline) != 0)
+    return;
   wc_bconn_flush(c);
 }
 
-void wc_bconn_start(wc_bconn_t *c, wc_bthread_t *t, unsigned id) {
+void wc_bconn_start(wc_bconn_t *c, wc_bthread_t *t, unsigned id,
+                    uint64_t quota) {
   int r;
 
   memset(c, 0, sizeof(*c));
   c->t = t;
   c->id = id;
+  c->quota = quota;
   c->sock.data = c;
   c->last_progress = uv_hrtime();
   c->stamp = calloc(t->b->pipeline, sizeof(*c->stamp));

@@ -124,6 +124,11 @@ void wc_cconn_free(wc_cconn_t *cc);
  * 0 or the codec's WEFT_E* code. */
 int wc_cconn_encode(wc_cconn_t *cc, const void *frame, size_t len,
                     weft__buf_t *out);
+/* Appends frames[0..n), in order, with the codec's encode_many (or one
+ * encode() each when it has none); all rolled back on failure.  0 or the
+ * codec's WEFT_E* code. */
+int wc_cconn_encode_many(wc_cconn_t *cc, const weft_frame_t *frames, size_t n,
+                         weft__buf_t *out);
 /* "EPROTO \"reason\" at byte N": the framer's error. */
 void wc_cconn_error(const wc_cconn_t *cc, char *b, size_t n);
 
@@ -132,7 +137,6 @@ void wc_cconn_error(const wc_cconn_t *cc, char *b, size_t n);
 /* Adds "NAME=VALUE" (the index-th --codec-opt) to o, typed as libconfig
  * types a value: true/false a boolean, an integer, a number with a '.', a
  * value in double quotes or anything else a string.  0 or -1 (said). */
-
 
 /* ---- addr.c ---- */
 

@@ -146,9 +146,31 @@ int wc_cconn_encode(wc_cconn_t *cc, const void *frame, size_t len,
 
   o.buf = out;
   o.zc = NULL; /* copy: the frame's bytes are ours only for this call */
+  o.decoded = 0;
   r = cc->codec->vt->encode(&cc->fr.ctx, frame, len, &o);
   if (r != 0)
     out->len = before; /* as weft_conn_send() does */
+  return r;
+}
+
+int wc_cconn_encode_many(wc_cconn_t *cc, const weft_frame_t *frames, size_t n,
+                         weft__buf_t *out) {
+  const weft_codec_vtable_t *vt = cc->codec->vt;
+  weft_out_t o;
+  size_t before = out->len, i;
+  int r = 0;
+
+  if (vt->encode_many == NULL) {
+    for (i = 0; i < n && r == 0; i++)
+      r = wc_cconn_encode(cc, frames[i].data, frames[i].len, out);
+  } else {
+    o.buf = out;
+    o.zc = NULL;
+    o.decoded = 0; /* our frames, not lines decode_many returned */
+    r = vt->encode_many(&cc->fr.ctx, frames, n, &o);
+  }
+  if (r != 0)
+    out->len = before;
   return r;
 }
 

@@ -11,7 +11,8 @@ weft_SOURCES = tools/weft/client.h tools/weft/main.c \
 	tools/weft/args.c tools/weft/codec.c \
 	tools/weft/addr.c tools/weft/sock.c tools/weft/hex.c \
 	tools/weft/input.c tools/weft/send.c tools/weft/hist.c \
-	tools/weft/bench.h tools/weft/bench.c tools/weft/bench_conn.c
+	tools/weft/bench.h tools/weft/bench.c tools/weft/bench_conn.c \
+	tools/weft/bench_cpu.c tools/weft/bench_wait.c
 weft_LDADD = tools/libweftbuiltins.la libweft.la core/libweftcore.la \
 	$(UV_LIBS)
 
