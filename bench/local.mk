@@ -1,10 +1,9 @@
 ## The benchmark (bench/README.md): the hand-written libuv baselines, the
-## load generator and the idle-connection probe.  `make check` only builds
-## them, so they keep compiling; nothing here runs in `make check`.
+## idle-connection probe and the work handler; the client is `weft bench`.
+## `make check` only builds them, so they keep compiling; nothing here runs
+## in `make check`.
 ## `make bench` runs the whole suite (BENCH_FLAGS=--quick for a short run).
-check_PROGRAMS += bench/loadgen bench/idle bench/baseline_line \
-	bench/baseline_length
-bench_loadgen_SOURCES = bench/loadgen.c
+check_PROGRAMS += bench/idle bench/baseline_line bench/baseline_length
 bench_idle_SOURCES = bench/idle.c
 bench_baseline_line_SOURCES = bench/baseline_line.c
 bench_baseline_line_LDADD = $(UV_LIBS)
@@ -18,8 +17,8 @@ bench_work_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 bench_work_la_LIBADD = libweft.la
 EXTRA_DIST += bench/run.sh bench/cgfuncs.sh bench/README.md
 
-BENCH_PROGS = bench/loadgen$(EXEEXT) bench/idle$(EXEEXT) \
-	bench/baseline_line$(EXEEXT) bench/baseline_length$(EXEEXT)
+BENCH_PROGS = bench/idle$(EXEEXT) bench/baseline_line$(EXEEXT) \
+	bench/baseline_length$(EXEEXT) weft$(EXEEXT)
 BENCH_FLAGS =
 
 bench: $(BENCH_PROGS) weftd$(EXEEXT) codecs/line.la codecs/length.la \

@@ -70,27 +70,13 @@ die() { say "run.sh: $*"; cleanup; exit 1; }
 # ---------------------------------------------------------------- build --
 MAKE=${MAKE:-make}
 if [ $build = 1 ]; then
-  say "building weftd, the plugins and the benchmark programs..."
-  (cd "$builddir" && $MAKE weftd codecs/line.la codecs/length.la \
-    plugins/echo.la bench/work.la) >"$out/build.log" 2>&1 ||
+  say "building weftd, weft, the plugins and the benchmark programs..."
+  (cd "$builddir" && $MAKE weftd weft codecs/line.la codecs/length.la \
+    plugins/echo.la bench/work.la bench/idle bench/baseline_line \
+    bench/baseline_length) >"$out/build.log" 2>&1 ||
     { say "run.sh: make failed, see $out/build.log"; exit 1; }
-  if (cd "$builddir" && $MAKE -n bench/loadgen) >/dev/null 2>&1; then
-    (cd "$builddir" && $MAKE bench/loadgen bench/idle bench/baseline_line \
-      bench/baseline_length) >>"$out/build.log" 2>&1 ||
-      { say "run.sh: make failed, see $out/build.log"; exit 1; }
-  else
-    # bench/local.mk is not in this tree's Makefile: build them directly,
-    # with the flags configure gives libweft by default.
-    mkdir -p "$builddir/bench"
-    for p in loadgen idle baseline_line baseline_length; do
-      ${CC:-cc} ${CFLAGS:--g -O2} -o "$builddir/bench/$p" \
-        "$srcdir/bench/$p.c" $(pkg-config --cflags --libs libuv) \
-        >>"$out/build.log" 2>&1 ||
-        { say "run.sh: cannot build bench/$p, see $out/build.log"; exit 1; }
-    done
-  fi
 fi
-LOADGEN=$builddir/bench/loadgen
+WEFT=$builddir/weft
 IDLE=$builddir/bench/idle
 BASE_LINE=$builddir/bench/baseline_line
 BASE_LENGTH=$builddir/bench/baseline_length
@@ -100,7 +86,7 @@ LINE_SO=$builddir/codecs/.libs/line.so
 LENGTH_SO=$builddir/codecs/.libs/length.so
 ECHO_SO=$builddir/plugins/.libs/echo.so
 WORK_SO=$builddir/bench/.libs/work.so
-for f in "$LOADGEN" "$IDLE" "$BASE_LINE" "$BASE_LENGTH" "$WEFTD" "$LIBTOOL" \
+for f in "$WEFT" "$IDLE" "$BASE_LINE" "$BASE_LENGTH" "$WEFTD" "$LIBTOOL" \
   "$LINE_SO" "$LENGTH_SO" "$ECHO_SO" "$WORK_SO"; do
   [ -e "$f" ] || { say "run.sh: $f is missing: build first"; exit 1; }
 done
@@ -108,7 +94,7 @@ done
 # ------------------------------------------------------------- machine --
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
-  PIN_S="taskset -c $scpu" PIN_C="taskset -c $ccpu" CORE="--cpu $scpu"
+  PIN_S="taskset -c $scpu" PIN_C="taskset -c $ccpu" CORE="--server-cpu $scpu"
   pinning="server on CPU $scpu, client on CPU $ccpu"
 else
   PIN_S= PIN_C= CORE= pinning="not pinned ($ncpu CPU)"
@@ -182,7 +168,7 @@ start() {
   esac
   SPID=$!
   PIDS="$PIDS $SPID"
-  "$LOADGEN" --wait -p "$_port" -t 60 2>>"$out/$_name.log" ||
+  "$WEFT" bench --wait --timeout 60s "127.0.0.1:$_port" 2>>"$out/$_name.log" ||
     die "$_name did not start, see $out/$_name.log"
   # A server that failed to bind may leave another one answering.
   kill -0 "$SPID" 2>/dev/null || die "$_name exited, see $out/$_name.log"
@@ -201,18 +187,32 @@ RES=$out/results.txt
 : >"$RES"
 fails=0
 
-# load SCENARIO SERVER ROUND PID PORT PIN LOADGEN-ARGS...
+# The client's codec arguments for a framing: the baselines' length
+# header is 4 bytes, big-endian.
+codec_args() {
+  case $1 in
+  line) echo "--codec line" ;;
+  length) echo "--codec length --codec-opt length_size=4" ;;
+  esac
+}
+
+# load SCENARIO SERVER ROUND PID PORT PIN WEFT-BENCH-ARGS...
 load() {
   _lsc=$1 _lsv=$2 _lr=$3 _lpid=$4 _lport=$5 _lpin=$6
   shift 6
   # The server's CPU busy time counts only when the server has it alone.
   _lcore=
   [ -z "$_lpin" ] || _lcore=$CORE
-  _lres=$($_lpin "$LOADGEN" -q -p "$_lport" -t "$secs" -w "$warm" --pid "$_lpid" \
-    $_lcore "$@" 2>>"$out/loadgen.log")
-  _lres=$(printf '%s\n' "$_lres" | sed -n 's/^RESULT //p')
-  if [ -z "$_lres" ]; then
-    say "  $_lsc / $_lsv: FAILED (see $out/loadgen.log)"
+  _lres=$($_lpin "$WEFT" bench -q -d "$secs" -w "$warm" \
+    --server-pid "$_lpid" $_lcore "$@" "127.0.0.1:$_lport" \
+    2>>"$out/client.log")
+  _lrc=$?
+  # The table's keys: fps and mbps.
+  _lres=$(printf '%s\n' "$_lres" |
+    sed '/frames_per_s=/!d; s/frames_per_s=/fps=/; s/mb_per_s=/mbps=/')
+  if [ $_lrc != 0 ] || [ -z "$_lres" ]; then
+    echo "$_lsc / $_lsv / round $_lr: exit status $_lrc" >>"$out/client.log"
+    say "  $_lsc / $_lsv: FAILED (see $out/client.log)"
     fails=$((fails + 1))
     return
   fi
@@ -253,11 +253,11 @@ EOF
     fi
     # Interleaved: weftd first in odd rounds, the baseline first in even.
     if [ $((r % 2)) = 1 ]; then
-      load $name weftd $r $W1 $wp "$PIN_C" -m $mode -s $size -c $conns -d $depth
-      load $name baseline $r $bpid $bp "$PIN_C" -m $mode -s $size -c $conns -d $depth
+      load $name weftd $r $W1 $wp "$PIN_C" $(codec_args $mode) -s $size -c $conns -p $depth
+      load $name baseline $r $bpid $bp "$PIN_C" $(codec_args $mode) -s $size -c $conns -p $depth
     else
-      load $name baseline $r $bpid $bp "$PIN_C" -m $mode -s $size -c $conns -d $depth
-      load $name weftd $r $W1 $wp "$PIN_C" -m $mode -s $size -c $conns -d $depth
+      load $name baseline $r $bpid $bp "$PIN_C" $(codec_args $mode) -s $size -c $conns -p $depth
+      load $name weftd $r $W1 $wp "$PIN_C" $(codec_args $mode) -s $size -c $conns -p $depth
     fi
   done
   # workers = 1 against workers = 2: nothing pinned, the kernel places the
@@ -267,11 +267,11 @@ EOF
   for w in 1 2; do
     [ $((r % 2)) = 1 ] || w=$((3 - w))
     if [ $w = 1 ]; then
-      load workers weftd-w1 $r $W1U $P_W1U "" -m line -s 64 -c 10 -d 16
-      load work weftd-w1 $r $W1U $P_K1 "" -m line -s 64 -c 10 -d 16
+      load workers weftd-w1 $r $W1U $P_W1U "" --codec line -s 64 -c 10 -p 16
+      load work weftd-w1 $r $W1U $P_K1 "" --codec line -s 64 -c 10 -p 16
     else
-      load workers weftd-w2 $r $W2 $P_W2L "" -m line -s 64 -c 10 -d 16
-      load work weftd-w2 $r $W2 $P_K2 "" -m line -s 64 -c 10 -d 16
+      load workers weftd-w2 $r $W2 $P_W2L "" --codec line -s 64 -c 10 -p 16
+      load work weftd-w2 $r $W2 $P_K2 "" --codec line -s 64 -c 10 -p 16
     fi
   done
   r=$((r + 1))
@@ -301,9 +301,11 @@ cg() {
     esac
     _cpid=$!
     PIDS="$PIDS $_cpid"
-    "$LOADGEN" --wait -p "$_cport" -t 120 2>>"$out/cg-$_cname.log" ||
+    "$WEFT" bench --wait --timeout 120s "127.0.0.1:$_cport" \
+      2>>"$out/cg-$_cname.log" ||
       die "$_cname did not start under valgrind, see $out/cg-$_cname.log"
-    $PIN_C "$LOADGEN" -q -p "$_cport" -m "$_cmode" -s 64 -c 10 -d 16 -n "$_cn" \
+    $PIN_C "$WEFT" bench -q $(codec_args $_cmode) -s 64 -c 10 -p 16 -n "$_cn" \
+      --timeout 120s "127.0.0.1:$_cport" \
       >>"$out/cg-$_cname.log" 2>&1 || { say "  callgrind $_cname: load failed"; fails=$((fails + 1)); }
     stop $_cpid || say "  callgrind $_cname: exit status $_rc"
   done
