@@ -15,6 +15,15 @@ bench_work_la_SOURCES = bench/work.c
 bench_work_la_LDFLAGS = -module -avoid-version -no-undefined -Wl,-z,defs \
 	-export-symbols-regex '^weft_plugin$$' -rpath /nowhere
 bench_work_la_LIBADD = libweft.la
+# Handlers that send frames of their own, one at a time and in batches.
+check_LTLIBRARIES += bench/reply.la bench/replies.la
+bench_reply_la_SOURCES = bench/reply.c
+bench_reply_la_LDFLAGS = $(bench_work_la_LDFLAGS)
+bench_reply_la_LIBADD = libweft.la
+bench_replies_la_SOURCES = bench/reply.c
+bench_replies_la_CPPFLAGS = $(AM_CPPFLAGS) -DREPLY_MANY
+bench_replies_la_LDFLAGS = $(bench_work_la_LDFLAGS)
+bench_replies_la_LIBADD = libweft.la
 EXTRA_DIST += bench/run.sh bench/cgfuncs.sh bench/README.md
 
 BENCH_PROGS = bench/idle$(EXEEXT) bench/baseline_line$(EXEEXT) \
@@ -22,7 +31,7 @@ BENCH_PROGS = bench/idle$(EXEEXT) bench/baseline_line$(EXEEXT) \
 BENCH_FLAGS =
 
 bench: $(BENCH_PROGS) weftd$(EXEEXT) codecs/line.la codecs/length.la \
-	plugins/echo.la bench/work.la
+	plugins/echo.la bench/work.la bench/reply.la bench/replies.la
 	$(SHELL) $(srcdir)/bench/run.sh --builddir '$(abs_top_builddir)' \
 		--no-build $(BENCH_FLAGS)
 .PHONY: bench

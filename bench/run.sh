@@ -17,7 +17,7 @@ usage: sh bench/run.sh [--quick] [options]
   --warmup SECS      warm-up seconds before each measured run (1)
   --server-cpu N     CPU for the servers (1)
   --client-cpu N     CPU for the load generator (0)
-  --port BASE        first of the 10 TCP ports used (62300, or $WEFT_BENCH_PORT)
+  --port BASE        first of the 12 TCP ports used (62300, or $WEFT_BENCH_PORT)
   --idle-conns N     connections for the idle-memory test (10000)
   --no-callgrind     skip the instructions-per-frame runs
   --no-idle          skip the idle-connection test
@@ -72,7 +72,8 @@ MAKE=${MAKE:-make}
 if [ $build = 1 ]; then
   say "building weftd, weft, the plugins and the benchmark programs..."
   (cd "$builddir" && $MAKE weftd weft codecs/line.la codecs/length.la \
-    plugins/echo.la bench/work.la bench/idle bench/baseline_line \
+    plugins/echo.la bench/work.la bench/reply.la \
+    bench/replies.la bench/idle bench/baseline_line \
     bench/baseline_length) >"$out/build.log" 2>&1 ||
     { say "run.sh: make failed, see $out/build.log"; exit 1; }
 fi
@@ -86,8 +87,11 @@ LINE_SO=$builddir/codecs/.libs/line.so
 LENGTH_SO=$builddir/codecs/.libs/length.so
 ECHO_SO=$builddir/plugins/.libs/echo.so
 WORK_SO=$builddir/bench/.libs/work.so
+REPLY_SO=$builddir/bench/.libs/reply.so
+REPLIES_SO=$builddir/bench/.libs/replies.so
 for f in "$WEFT" "$IDLE" "$BASE_LINE" "$BASE_LENGTH" "$WEFTD" "$LIBTOOL" \
-  "$LINE_SO" "$LENGTH_SO" "$ECHO_SO" "$WORK_SO"; do
+  "$LINE_SO" "$LENGTH_SO" "$ECHO_SO" "$WORK_SO" "$REPLY_SO" \
+  "$REPLIES_SO"; do
   [ -e "$f" ] || { say "run.sh: $f is missing: build first"; exit 1; }
 done
 
@@ -110,25 +114,33 @@ fi
 # Ports outside the ephemeral range: the idle test opens 10,000
 # connections, and one of their local ports must not take a server's.
 if read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
-  [ $((port + 9)) -ge "$lo" ] && [ "$port" -le "$hi" ]; then
-  say "run.sh: warning: ports $port-$((port + 9)) are in the ephemeral range $lo-$hi"
+  [ $((port + 11)) -ge "$lo" ] && [ "$port" -le "$hi" ]; then
+  say "run.sh: warning: ports $port-$((port + 11)) are in the ephemeral range $lo-$hi"
 fi
 # Ports: weftd w=1 line/length, the baselines, weftd w=2 line/length,
-# an unpinned weftd w=1 line/length, and the work listeners of the
-# unpinned w=1 and of w=2.
+# an unpinned weftd w=1 line/length, the work listeners of the
+# unpinned w=1 and of w=2, and weftd w=1's reply and replies listeners.
 P_WL=$port P_WN=$((port + 1)) P_BL=$((port + 2)) P_BN=$((port + 3))
 P_W2L=$((port + 4)) P_W2N=$((port + 5)) P_W1U=$((port + 6))
 P_W1UN=$((port + 7)) P_K1=$((port + 8)) P_K2=$((port + 9))
+P_WR=$((port + 10)) P_WRS=$((port + 11))
 # The work handler's hash rounds per frame: about 1.7 us of server CPU for
 # a 64-byte frame here, about four times what the client spends on it.
 work_rounds=16
 
-write_conf() { # FILE WORKERS LINE_PORT LENGTH_PORT [WORK_PORT]
+write_conf() { # FILE WORKERS LINE_PORT LENGTH_PORT WORK_PORT|- [REPLY_PORTS]
   _work=
-  [ -z "${5:-}" ] || _work=",
+  [ "$5" = - ] || _work=",
   { name = \"work\"; bind = \"127.0.0.1:$5\";
     codec = { plugin = \"$LINE_SO\"; };
     handler = { plugin = \"$WORK_SO\"; rounds = $work_rounds; }; }"
+  [ -z "${6:-}" ] || _work="$_work,
+  { name = \"reply\"; bind = \"127.0.0.1:$6\";
+    codec = { plugin = \"$LINE_SO\"; };
+    handler = { plugin = \"$REPLY_SO\"; }; },
+  { name = \"replies\"; bind = \"127.0.0.1:$(($6 + 1))\";
+    codec = { plugin = \"$LINE_SO\"; };
+    handler = { plugin = \"$REPLIES_SO\"; }; }"
   cat >"$1" <<EOF
 # weftd configuration of bench/run.sh
 workers = $2;
@@ -143,7 +155,7 @@ listeners = (
 );
 EOF
 }
-write_conf "$out/weft1.conf" 1 $P_WL $P_WN
+write_conf "$out/weft1.conf" 1 $P_WL $P_WN - $P_WR
 write_conf "$out/weft2.conf" 2 $P_W2L $P_W2N $P_K2
 write_conf "$out/weft1u.conf" 1 $P_W1U $P_W1UN $P_K1
 
@@ -333,6 +345,8 @@ if [ $do_cg = 1 ]; then
     cg baseline-line line $P_BL "$BASE_LINE" $P_BL
     cg weftd-length length $P_WN "$WEFTD" -c "$out/weft1.conf"
     cg baseline-length length $P_BN "$BASE_LENGTH" $P_BN
+    cg weftd-reply line $P_WR "$WEFTD" -c "$out/weft1.conf"
+    cg weftd-replies line $P_WRS "$WEFTD" -c "$out/weft1.conf"
   else
     say "callgrind: valgrind not installed, skipped"
   fi
@@ -407,6 +421,8 @@ fi
       row("line 64 B, 10 x 16", "line64", "baseline", "baseline-line")
       row("length 64 B, 10 x 16", "length64", "weftd", "weftd-length")
       row("length 64 B, 10 x 16", "length64", "baseline", "baseline-length")
+      row("line 64 B, own replies 1 x 1", "-", "weftd", "weftd-reply")
+      row("line 64 B, own replies batch", "-", "weftd", "weftd-replies")
       row("line 4 KiB, 10 x 16", "line4k", "weftd", "")
       row("line 4 KiB, 10 x 16", "line4k", "baseline", "")
       row("length 4 KiB, 10 x 16", "length4k", "weftd", "")
@@ -432,6 +448,9 @@ fi
       printf "  1. instructions/frame, line:    weftd/baseline = %s (<= 1.30): %s\n", num(x, "%.2f"), verdict(x, 1.3, 1)
       x = ratio(ipf["weftd-length"], ipf["baseline-length"])
       printf "     instructions/frame, length:  weftd/baseline = %s (<= 1.30): %s\n", num(x, "%.2f"), verdict(x, 1.3, 1)
+      x = ratio(ipf["weftd-reply"], ipf["baseline-line"])
+      y = ratio(ipf["weftd-replies"], ipf["baseline-line"])
+      printf "     own replies, line: weftd/baseline = %s one at a time, %s in batches (not targets: bench/README.md)\n", num(x, "%.2f"), num(y, "%.2f")
       x = ratio(F["line4k", "weftd"], F["line4k", "baseline"])
       printf "  2. 4 KiB frames/s, line:        weftd/baseline = %s (>= 0.95): %s\n", num(x, "%.3f"), verdict(x, 0.95, 0)
       x = ratio(F["length4k", "weftd"], F["length4k", "baseline"])
