@@ -250,16 +250,12 @@ static int weft__conn_on_skip(weft__conn_sink_t *s, int err) {
   return weft__conn_frames_done(s);
 }
 
-static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
-  weft__conn_sink_t *s = arg;
+/* One frame to on_frame(); 1 once the connection takes no more now. */
+static int weft__conn_deliver(weft__conn_sink_t *s, const uint8_t *frame,
+                              size_t len) {
   weft_conn_t *c = s->c;
   int r;
 
-  /* The codec may have closed the connection while decoding this frame. */
-  if (c->flags & WEFT__C_CLOSING)
-    return 1;
-  if (frame == NULL)
-    return weft__conn_on_skip(s, -(int)len);
   WEFT__STAT_ADD(&c->wl->stats, frames_in, 1);
   r = c->wl->hvt->on_frame(c, frame, len);
   if (r != 0) {
@@ -268,6 +264,98 @@ static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
     return 1;
   }
   return weft__conn_frames_done(s);
+}
+
+static int weft__conn_on_frame(void *arg, const uint8_t *frame, size_t len) {
+  weft__conn_sink_t *s = arg;
+
+  /* The codec may have closed the connection while decoding this frame. */
+  if (s->c->flags & WEFT__C_CLOSING)
+    return 1;
+  if (frame == NULL)
+    return weft__conn_on_skip(s, -(int)len);
+  return weft__conn_deliver(s, frame, len);
+}
+
+/*
+ * Frames a codec's decode_many() found together, handed to an on_frame()
+ * handler one by one, are past the framer: if the handler stops taking
+ * them part-way (weft_conn_read_stop(), or its output passed the high
+ * watermark), the rest are copied here and delivered first when it
+ * resumes.  Rare, so allocated then, and kept in the write state.
+ */
+struct weft__held {
+  size_t n, next;
+  weft_frame_t f[]; /* n of them, then their bytes */
+};
+
+static int weft__conn_hold(weft_conn_t *c, const weft_frame_t *frames,
+                           size_t n) {
+  weft__wstate_t *ws;
+  weft__held_t *h;
+  uint8_t *p;
+  size_t i, bytes = sizeof(*h) + n * sizeof(h->f[0]);
+
+  if (n == 0 || (c->flags & WEFT__C_CLOSING))
+    return 1; /* closing drops unread input, as it drops the rest */
+  for (i = 0; i < n; i++)
+    bytes += frames[i].len;
+  /* Nothing is held here: held frames go first when reading resumes, and
+   * a batch is decoded only after them. */
+  ws = weft__conn_ws(c);
+  h = ws != NULL ? malloc(bytes) : NULL;
+  if (h == NULL) {
+    weft__conn_close(c, WEFT_ENOMEM, "out of memory for frames held back", 1);
+    return 1;
+  }
+  h->n = n;
+  h->next = 0;
+  p = (uint8_t *)&h->f[n];
+  for (i = 0; i < n; i++) {
+    if (frames[i].len > 0)
+      memcpy(p, frames[i].data, frames[i].len);
+    h->f[i].data = p;
+    h->f[i].len = frames[i].len;
+    p += frames[i].len;
+  }
+  ws->held = h;
+  return 1;
+}
+
+/* Delivers the frames held back; 1 if the handler stopped again. */
+static int weft__conn_deliver_held(weft__conn_sink_t *s) {
+  weft_conn_t *c = s->c;
+  weft__held_t *h = c->ws != NULL ? c->ws->held : NULL;
+  const weft_frame_t *f;
+  int stopped = 0;
+
+  if (h == NULL)
+    return 0;
+  while (!stopped && h->next < h->n) {
+    f = &h->f[h->next++];
+    stopped = weft__conn_deliver(s, f->data, f->len);
+  }
+  /* The write state outlives the handler's calls: it goes with the
+   * connection, or once nothing is held (weft__conn_ws_release). */
+  if (h->next == h->n || (c->flags & WEFT__C_CLOSING)) {
+    c->ws->held = NULL;
+    free(h);
+  }
+  return stopped;
+}
+
+/* A batch from the codec's decode_many, to a handler without on_frames. */
+static int weft__conn_on_frames_each(void *arg, const weft_frame_t *frames,
+                                     size_t n) {
+  weft__conn_sink_t *s = arg;
+  size_t i;
+
+  if (s->c->flags & WEFT__C_CLOSING)
+    return 1;
+  for (i = 0; i < n; i++)
+    if (weft__conn_deliver(s, frames[i].data, frames[i].len) != 0)
+      return weft__conn_hold(s->c, frames + i + 1, n - i - 1);
+  return 0;
 }
 
 /* A batch from the codec's decode_many, to the handler's on_frames. */
@@ -298,13 +386,14 @@ static int weft__conn_on_frames(void *arg, const weft_frame_t *frames,
   return weft__conn_frames_done(s);
 }
 
-/* Before decoding: batches when the handler takes them, bounded by the
- * room under the high watermark. */
+/* Before decoding: batches (the codec's decode_many, when it has one),
+ * bounded by the room under the high watermark. */
 static inline void weft__conn_sink(weft__conn_sink_t *s, weft_conn_t *c) {
   size_t q = weft__conn_queued(c), high = c->wl->l->conf->high_watermark;
 
   s->k.one = weft__conn_on_frame;
-  s->k.many = c->wl->hvt->on_frames != NULL ? weft__conn_on_frames : NULL;
+  s->k.many = c->wl->hvt->on_frames != NULL ? weft__conn_on_frames
+                                            : weft__conn_on_frames_each;
   s->k.arg = s;
   s->k.room = q < high ? high - q : 0;
   s->c = c;
@@ -363,6 +452,8 @@ void weft__conn_resume(weft_conn_t *c) {
     return;
   c->flags &= ~(unsigned)WEFT__C_PAUSED;
   weft__conn_sink(&s, c);
+  if (weft__conn_deliver_held(&s) != 0)
+    return;
   rc = weft__framer_resume_to(&c->fr, &s.k);
   if (rc < 0) {
     weft__conn_decode_failed(c, rc);

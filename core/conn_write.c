@@ -14,7 +14,7 @@
 #include "internal.h"
 
 
-static weft__wstate_t *weft__conn_ws(weft_conn_t *c) {
+weft__wstate_t *weft__conn_ws(weft_conn_t *c) {
   if (c->ws == NULL)
     c->ws = calloc(1, sizeof(*c->ws));
   return c->ws;
@@ -24,12 +24,13 @@ static size_t weft__conn_wq_len(const weft_conn_t *c) {
   return c->ws ? c->ws->wq.len : 0;
 }
 
-/* Frees the write state once nothing is pending and no FIN is on its way. */
+/* Frees the write state once nothing is pending, no FIN is on its way
+ * and no frame is held back. */
 static void weft__conn_ws_release(weft_conn_t *c) {
   weft__wstate_t *ws = c->ws;
 
-  if (ws == NULL || ws->wq.len > 0 || (c->flags & (WEFT__C_WRITING |
-                                                   WEFT__C_SHUT)))
+  if (ws == NULL || ws->wq.len > 0 || ws->held != NULL ||
+      (c->flags & (WEFT__C_WRITING | WEFT__C_SHUT)))
     return;
   weft__buf_free(&ws->wq);
   weft__buf_free(&ws->wing);
@@ -42,6 +43,7 @@ void weft__conn_ws_free(weft_conn_t *c) {
     return;
   weft__buf_free(&c->ws->wq);
   weft__buf_free(&c->ws->wing);
+  free(c->ws->held);
   free(c->ws);
   c->ws = NULL;
 }
@@ -357,8 +359,12 @@ void weft__conn_flush(weft_conn_t *c) {
     if (r == 0 && rest.len > 0) {
       if (weft__conn_ws(c) == NULL)
         r = UV_ENOMEM;
-      else
-        c->ws->wq = rest; /* the queue was empty: take the buffer over */
+      else {
+        /* The queue was empty (a write state kept for held frames may
+         * still have its buffer): take this one over. */
+        weft__buf_free(&c->ws->wq);
+        c->ws->wq = rest;
+      }
     }
     if (r != 0) {
       weft__buf_free(&rest);

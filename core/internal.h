@@ -45,6 +45,9 @@ typedef struct weft__piece {
 typedef struct weft__stage_mark {
   size_t len, npieces, mark, ref_bytes;
 } weft__stage_mark_t;
+/* Frames decoded ahead of an on_frame() handler that stopped (conn.c). */
+typedef struct weft__held weft__held_t;
+
 /* The slow path's state: an idle connection carries none of it. */
 typedef struct weft__wstate {
   weft__buf_t wq;   /* output not yet handed to the kernel */
@@ -53,6 +56,7 @@ typedef struct weft__wstate {
   uv_shutdown_t sreq;
   uint64_t handed; /* bytes the kernel took since this state was made */
   int64_t taken;   /* bytes the peer had taken at the last check */
+  weft__held_t *held; /* frames to deliver first when reading resumes */
 } weft__wstate_t;
 
 /*
@@ -463,6 +467,8 @@ uint64_t weft__conn_new_id(void);
 void weft__conn_release(weft_conn_t *c);
 
 /* conn_write.c */
+/* The write state, made on demand; NULL: no memory. */
+weft__wstate_t *weft__conn_ws(weft_conn_t *c);
 void weft__conn_ws_free(weft_conn_t *c);
 /* True when the peer took bytes since the last call (write timeout). */
 int weft__conn_write_progress(weft_conn_t *c);

@@ -33,6 +33,8 @@ static struct {
   int refuse_open;
   int quiet;   /* do not echo */
   int echoing; /* "again" messages post themselves again */
+  int twice;   /* echo every frame twice */
+  int stop_every; /* weft_conn_read_stop() after every N-th frame */
 } rec;
 
 static void rec_check(void) {
@@ -53,13 +55,19 @@ static int rec_frame(weft_conn_t *c, const uint8_t *f, size_t len) {
     snprintf(rec.seen[rec.frames], sizeof(rec.seen[0]), "%.*s",
              (int)(len < 15 ? len : 15), (const char *)f);
   rec.frames++;
+  if (rec.stop_every > 0 && rec.frames % rec.stop_every == 0)
+    weft_conn_read_stop(c);
   if (len == 4 && memcmp(f, "quit", 4) == 0) {
     weft_conn_close(c, 0);
     return 0;
   }
   if (len == 4 && memcmp(f, "fail", 4) == 0)
     return WEFT_EPROTO;
-  return rec.quiet ? 0 : weft_conn_send(c, f, len);
+  if (rec.quiet)
+    return 0;
+  if (rec.twice && weft_conn_send(c, f, len) != 0)
+    return WEFT_ENOMEM;
+  return weft_conn_send(c, f, len);
 }
 
 static void rec_writable(weft_conn_t *c) {
@@ -291,6 +299,92 @@ static void test_frames_per_feed(void **state) {
   }
   expect_no_frame(e);
   weft_embed_free(e);
+}
+
+/*
+ * Frames the codec decodes together (line's decode_many) reach an
+ * on_frame() handler one at a time.  A handler that stops reading
+ * part-way gets the frame it was handling as the last; the rest wait,
+ * later input behind them, and come in order when it resumes.
+ */
+static void test_batch_read_stop(void **state) {
+  char text[64], want[8];
+  size_t n = 0;
+  weft_conn_t *c;
+  weft_embed_t *e;
+  int i, round;
+
+  (void)state;
+  e = open_line(NULL, NULL);
+  c = weft_embed_conn(e);
+  rec.stop_every = 3;
+  for (i = 0; i < 10; i++)
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "a%d\n", i);
+  assert_int_equal(weft_embed_feed(e, text, n), 0);
+  assert_int_equal(rec.frames, 3);
+  /* Input arriving while held stays unread. */
+  feed_str(e, "b0\nb1\n");
+  assert_int_equal(rec.frames, 3);
+  assert_int_equal(weft_embed_run(e), 0);
+  assert_int_equal(rec.frames, 3);
+  /* Each resume delivers three more, the held frames first. */
+  for (round = 2; round <= 4; round++) {
+    weft_conn_read_start(c);
+    assert_int_equal(weft_embed_run(e), 0);
+    assert_int_equal(rec.frames, round * 3);
+  }
+  weft_conn_read_start(c);
+  assert_int_equal(weft_embed_run(e), 0);
+  assert_int_equal(rec.frames, 12);
+  for (i = 0; i < 12; i++) {
+    snprintf(want, sizeof(want), i < 10 ? "a%d" : "b%d", i < 10 ? i : i - 10);
+    assert_string_equal(rec.seen[i], want);
+    expect_frame(e, want);
+  }
+  expect_no_frame(e);
+  assert_int_equal(stat_of(e, "frames_in"), 12);
+  weft_embed_free(e);
+  assert_int_equal(rec.after_close, 0);
+}
+
+/*
+ * The same when the output passes the high watermark part-way through a
+ * batch: replies twice the size of the requests, a peer that does not
+ * read.  Reading stops after the frame that passed it; the rest of the
+ * batch waits and comes in order once the peer drains the output.
+ */
+static void test_batch_backpressure(void **state) {
+  char text[400], want[16];
+  size_t n = 0;
+  weft_embed_t *e;
+  int i;
+
+  (void)state;
+  e = open_line(NULL, "high_watermark = 64; low_watermark = 16;");
+  rec.twice = 1;
+  assert_int_equal(weft_embed_set_peer_reading(e, 0), 0);
+  for (i = 0; i < 20; i++)
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "%02d-456789\n", i);
+  assert_int_equal(weft_embed_feed(e, text, n), 0);
+  /* 4 frames of 10 bytes: 80 bytes of replies > 64, in the middle of the
+   * first batch (6 frames, the room under the watermark). */
+  assert_int_equal(rec.frames, 4);
+  assert_int_equal(weft_conn_queued(weft_embed_conn(e)), 80);
+  assert_int_equal(weft_conn_writable(weft_embed_conn(e)), 0);
+  /* The peer reads all: every frame, answered twice, in order. */
+  assert_int_equal(weft_embed_set_peer_reading(e, 1), 0);
+  assert_int_equal(rec.frames, 20);
+  for (i = 0; i < 20; i++) {
+    snprintf(want, sizeof(want), "%02d-456789", i);
+    assert_string_equal(rec.seen[i], want);
+    expect_frame(e, want);
+    expect_frame(e, want);
+  }
+  expect_no_frame(e);
+  assert_int_equal(stat_of(e, "frames_in"), 20);
+  assert_int_equal(stat_of(e, "frames_out"), 40);
+  weft_embed_free(e);
+  assert_int_equal(rec.after_close, 0);
 }
 
 /* A frame larger than the scratch buffer arrives over several reads. */
@@ -845,6 +939,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_partial_frames),
       cmocka_unit_test(test_frames_per_feed),
+      cmocka_unit_test(test_batch_read_stop),
+      cmocka_unit_test(test_batch_backpressure),
       cmocka_unit_test(test_large_frame),
       cmocka_unit_test(test_decode_error_closes),
       cmocka_unit_test(test_handler_refuses_frame),
