@@ -336,10 +336,11 @@ static int weft__conn_deliver_held(weft__conn_sink_t *s) {
     stopped = weft__conn_deliver(s, f->data, f->len);
   }
   /* The write state outlives the handler's calls: it goes with the
-   * connection, or once nothing is held (weft__conn_ws_release). */
+   * connection, or at the next flush once nothing is held. */
   if (h->next == h->n || (c->flags & WEFT__C_CLOSING)) {
     c->ws->held = NULL;
     free(h);
+    weft__conn_mark_dirty(c);
   }
   return stopped;
 }
