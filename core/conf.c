@@ -239,6 +239,33 @@ int weft__addr_parse(const char *s, weft__addr_t *a) {
   return WEFT_EINVAL;
 }
 
+int weft__addr_name(const char *s, char *host, size_t hostlen, char port[8]) {
+  const char *colon = strrchr(s, ':'), *p;
+  size_t hlen;
+  char *end;
+  long n;
+
+  if (colon == NULL || s[0] == '[' || strncmp(s, "unix:", 5) == 0)
+    return WEFT_EINVAL;
+  hlen = (size_t)(colon - s);
+  if (hlen == 0 || hlen > 253 || hlen >= hostlen)
+    return WEFT_EINVAL;
+  /* Letters, digits, '-' and '.', as DNS names and /etc/hosts have them. */
+  for (p = s; p < colon; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+          (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
+      return WEFT_EINVAL;
+  errno = 0;
+  n = strtol(colon + 1, &end, 10);
+  if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' ||
+      n < 1 || n > 65535)
+    return WEFT_EINVAL;
+  memcpy(host, s, hlen);
+  host[hlen] = '\0';
+  snprintf(port, 8, "%ld", n);
+  return 0;
+}
+
 void weft__addr_format(const struct sockaddr *sa, char *buf, size_t len) {
   char ip[INET6_ADDRSTRLEN];
 

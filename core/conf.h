@@ -74,6 +74,12 @@ int weft__opts_add_setting(weft_opts_t *o, const struct config_setting_t *m,
 
 /* Parses "ip:port", "[ip6]:port" or "unix:/path".  0 or WEFT_EINVAL. */
 int weft__addr_parse(const char *s, weft__addr_t *a);
+/*
+ * Parses "name:port", a host name to resolve: letters, digits, '-', '.'
+ * and '_', and a port from 1 to 65535 (host gets the name, port its
+ * digits).  0 or WEFT_EINVAL.
+ */
+int weft__addr_name(const char *s, char *host, size_t hostlen, char port[8]);
 /* Formats a socket address as "ip:port" or "[ip6]:port". */
 void weft__addr_format(const struct sockaddr *sa, char *buf, size_t len);
 

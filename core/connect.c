@@ -2,11 +2,14 @@
  * Outbound connections: weft_connect() makes the connection at once, then
  * connects a non-blocking socket of our own, watched with uv_poll (as the
  * accept loop does), under connect_timeout, retrying with a doubling
- * backoff.  Once the socket is connected it is handed to the connection's
- * libuv handle and the connection runs like an accepted one.  What the
- * handler sent meanwhile waits in the connection's queue (conn_write.c).
+ * backoff.  A host name is resolved first, at each attempt (resolve.c,
+ * c-ares on the worker's loop), and its addresses are tried in turn.
+ * Once the socket is connected it is handed to the connection's libuv
+ * handle and the connection runs like an accepted one.  What the handler
+ * sent meanwhile waits in the connection's queue (conn_write.c).
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,10 +20,23 @@
 
 __thread weft__worker_t *weft__tls_worker;
 
-typedef struct weft__connector {
+typedef struct weft__connector weft__connector_t;
+
+/* One name lookup; outlives an attempt that gave up on it. */
+typedef struct weft__lookup {
+  weft__connector_t *k;
+} weft__lookup_t;
+
+struct weft__connector {
   weft__list_t node; /* in its client's connecting list */
   weft_conn_t *c;    /* NULL once the attempt is over */
-  weft__addr_t addr;
+  weft__addr_t addr; /* the address being tried */
+  char *host;        /* a host name to resolve, NULL for a numeric address */
+  char port[8];
+  weft__lookup_t *lookup; /* the lookup in progress, NULL when none */
+  struct addrinfo *ai;    /* what the name resolved to */
+  struct addrinfo *next;  /* the next of them to try */
+  const char *why;        /* a lookup's failure, for the close reason */
   int fd;           /* the socket being connected, -1 when none */
   int err;          /* a failure to report from the timer, errno value */
   uint32_t attempt; /* attempts made */
@@ -28,16 +44,28 @@ typedef struct weft__connector {
   uv_timer_t timer; /* connect_timeout, backoff, deferred failures */
   uv_poll_t poll;   /* writable: the attempt finished */
   int polling;      /* poll initialised and not yet closed */
-  int handles;      /* libuv handles not yet closed: freed at 0 */
-} weft__connector_t;
+  int handles;      /* libuv handles and lookups not yet over: freed at 0 */
+};
+
+static void weft__connector_unref(weft__connector_t *k) {
+  if (--k->handles > 0)
+    return;
+  weft__resolve_free(k->ai);
+  free(k->host);
+  free(k);
+}
 
 static void weft__connector_handle_closed(uv_handle_t *h) {
   weft__connector_t *k = h->data;
 
   if (h == (uv_handle_t *)&k->poll)
     k->polling = 0;
-  if (--k->handles == 0)
-    free(k);
+  weft__connector_unref(k);
+}
+
+/* Gives up on a lookup in progress: its callback only cleans up. */
+static void weft__connector_drop_lookup(weft__connector_t *k) {
+  k->lookup = NULL;
 }
 
 static void weft__connector_stop_poll(weft__connector_t *k) {
@@ -49,6 +77,7 @@ static void weft__connector_stop_poll(weft__connector_t *k) {
 
 /* The attempt is over either way: release what it holds. */
 static void weft__connector_done(weft__connector_t *k) {
+  weft__connector_drop_lookup(k);
   weft__connector_stop_poll(k);
   if (k->fd >= 0)
     close(k->fd);
@@ -78,14 +107,52 @@ void weft__connect_abort(weft_conn_t *c) {
 
 static const char *weft__connector_addr(const weft__connector_t *k, char *buf,
                                         size_t len) {
-  if (k->addr.family == AF_UNIX)
+  char ip[64];
+
+  if (k->addr.family == AF_UNIX) {
     snprintf(buf, len, "unix:%s", k->addr.unix_path);
-  else
+  } else if (k->host != NULL) {
+    if (k->addr.family == 0) {
+      snprintf(buf, len, "%s:%s", k->host, k->port);
+    } else {
+      weft__addr_format((const struct sockaddr *)&k->addr.ss, ip, sizeof(ip));
+      snprintf(buf, len, "%s:%s (%s)", k->host, k->port, ip);
+    }
+  } else {
     weft__addr_format((const struct sockaddr *)&k->addr.ss, buf, len);
+  }
   return buf;
 }
 
 static void weft__connect_attempt(weft__connector_t *k);
+static void weft__connect_dial(weft__connector_t *k);
+
+/* The next address the name resolved to, if any: 1 when there is one. */
+static int weft__connect_next_addr(weft__connector_t *k) {
+  struct addrinfo *a = k->next;
+
+  while (a != NULL && a->ai_family != AF_INET && a->ai_family != AF_INET6)
+    a = a->ai_next;
+  if (a == NULL || a->ai_addrlen > sizeof(k->addr.ss))
+    return 0;
+  k->next = a->ai_next;
+  memset(&k->addr, 0, sizeof(k->addr));
+  memcpy(&k->addr.ss, a->ai_addr, a->ai_addrlen);
+  k->addr.family = a->ai_family;
+  weft__peer_pack(&k->c->peer_addr, (const struct sockaddr *)&k->addr.ss);
+  return 1;
+}
+
+static void weft__connect_next_cb(uv_timer_t *t) {
+  weft__connector_t *k = t->data;
+
+  if (k->polling != 0) {
+    /* The last address's poll handle is still closing. */
+    uv_timer_start(&k->timer, weft__connect_next_cb, 1, 0);
+    return;
+  }
+  weft__connect_dial(k);
+}
 
 static void weft__connect_retry_cb(uv_timer_t *t) {
   weft__connector_t *k = t->data;
@@ -110,25 +177,42 @@ static void weft__connect_failed(weft__connector_t *k, int err) {
     close(k->fd);
   k->fd = -1;
   weft__connector_addr(k, addr, sizeof(addr));
+  weft__connector_drop_lookup(k);
+  /* A name with more addresses: the next one, within the same attempt. */
+  if (k->why == NULL && !c->wl->w->stop_seen &&
+      !(c->flags & WEFT__C_CLOSING) && weft__connect_next_addr(k)) {
+    weft_log(WEFT_LOG_DEBUG,
+             "client \"%s\" conn #%llu: connecting to %s failed (%s); "
+             "trying its next address",
+             cl->name, (unsigned long long)c->id, addr, strerror(err));
+    uv_timer_start(&k->timer, weft__connect_next_cb, 0, 0);
+    return;
+  }
   if (k->attempt <= cl->retries && !c->wl->w->stop_seen &&
       !(c->flags & WEFT__C_CLOSING)) {
     weft_log(WEFT_LOG_INFO,
              "client \"%s\" conn #%llu: connecting to %s failed (%s); "
              "attempt %u of %u in %llu ms",
-             cl->name, (unsigned long long)c->id, addr, strerror(err),
-             k->attempt + 1, cl->retries + 1, (unsigned long long)k->backoff);
+             cl->name, (unsigned long long)c->id, addr,
+             k->why != NULL ? k->why : strerror(err), k->attempt + 1,
+             cl->retries + 1, (unsigned long long)k->backoff);
     uv_timer_start(&k->timer, weft__connect_retry_cb, k->backoff, 0);
     k->backoff *= 2;
     if (k->backoff > cl->backoff_max_ms)
       k->backoff = cl->backoff_max_ms;
     return;
   }
-  code = err == ETIMEDOUT      ? WEFT_ETIMEDOUT
+  code = k->why != NULL       ? WEFT_ENOENT
+         : err == ETIMEDOUT    ? WEFT_ETIMEDOUT
          : err == ECONNREFUSED ? WEFT_ECONNREFUSED
          : err == ENOMEM       ? WEFT_ENOMEM
                                : WEFT_EIO;
-  snprintf(detail, sizeof(detail), "connecting to %s failed: %s", addr,
-           strerror(err));
+  if (k->why != NULL)
+    snprintf(detail, sizeof(detail), "connecting to %s failed: cannot "
+             "resolve \"%s\": %s", addr, k->host, k->why);
+  else
+    snprintf(detail, sizeof(detail), "connecting to %s failed: %s", addr,
+             strerror(err));
   weft_log(WEFT_LOG_WARN, "client \"%s\" conn #%llu: %s (%u attempt%s)",
            cl->name, (unsigned long long)c->id, detail, k->attempt,
            k->attempt == 1 ? "" : "s");
@@ -202,7 +286,77 @@ static void weft__connect_poll_cb(uv_poll_t *p, int status, int events) {
     weft__connect_established(k);
 }
 
+/* A lookup finished: try its first address, or fail the attempt. */
+static void weft__connect_resolved(void *arg, struct addrinfo *list,
+                                   const char *why) {
+  weft__lookup_t *l = arg;
+  weft__connector_t *k = l->k;
+
+  if (k->lookup != l || k->c == NULL) {
+    /* Given up on (timed out, closed, stopping): only clean up. */
+    free(l);
+    weft__resolve_free(list);
+    weft__connector_unref(k);
+    return;
+  }
+  free(l);
+  k->lookup = NULL;
+  k->handles--; /* the connection still holds k */
+  uv_timer_stop(&k->timer);
+  weft__resolve_free(k->ai); /* the last attempt's */
+  k->ai = k->next = list;
+  if (list == NULL || !weft__connect_next_addr(k)) {
+    k->why = why != NULL ? why : "no IPv4 or IPv6 address";
+    weft__connect_failed(k, ENOENT);
+    return;
+  }
+  weft__connect_dial(k);
+}
+
+/* A name: look it up (again at each attempt, as it may change). */
+static void weft__connect_lookup(weft__connector_t *k) {
+  weft_client_t *cl = k->c->wl->l->client;
+  weft__lookup_t *l = malloc(sizeof(*l));
+
+  if (l == NULL) {
+    k->err = ENOMEM;
+    uv_timer_start(&k->timer, weft__connect_timeout_cb, 0, 0);
+    return;
+  }
+  l->k = k;
+  k->lookup = l;
+  k->handles++;
+  if (weft__resolve(k->c->wl->w, k->host, k->port, weft__connect_resolved,
+                    l) != 0) {
+    k->lookup = NULL;
+    k->handles--;
+    free(l);
+    k->err = ENOMEM;
+    uv_timer_start(&k->timer, weft__connect_timeout_cb, 0, 0);
+    return;
+  }
+  /* Still out (an answer from /etc/hosts comes at once): connect_timeout
+   * bounds the lookup too. */
+  if (k->lookup == l)
+    uv_timer_start(&k->timer, weft__connect_timeout_cb, cl->connect_timeout_ms,
+                   0);
+}
+
 static void weft__connect_attempt(weft__connector_t *k) {
+  k->attempt++;
+  k->err = 0;
+  k->why = NULL;
+  if (k->host != NULL) {
+    memset(&k->addr, 0, sizeof(k->addr));
+    k->next = NULL;
+    weft__connect_lookup(k);
+    return;
+  }
+  weft__connect_dial(k);
+}
+
+/* Connects a socket to k->addr, watched until it is done. */
+static void weft__connect_dial(weft__connector_t *k) {
   weft_conn_t *c = k->c;
   weft_client_t *cl = c->wl->l->client;
   const struct sockaddr *sa = (const struct sockaddr *)&k->addr.ss;
@@ -210,7 +364,6 @@ static void weft__connect_attempt(weft__connector_t *k) {
   socklen_t len;
   int fd, r;
 
-  k->attempt++;
   k->err = 0;
   if (k->addr.family == AF_UNIX) {
     memset(&un, 0, sizeof(un));
@@ -262,8 +415,16 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
   if (k == NULL)
     return WEFT_ENOMEM;
   if (weft__addr_parse(address, &k->addr) != 0) {
-    free(k);
-    return WEFT_EINVAL;
+    char host[256];
+
+    r = weft__addr_name(address, host, sizeof(host), k->port);
+    if (r == 0 && (k->host = strdup(host)) == NULL)
+      r = WEFT_ENOMEM;
+    if (r != 0) {
+      free(k);
+      return r;
+    }
+    k->addr.family = 0; /* a TCP handle; the family comes with the lookup */
   }
   c = calloc(1, offsetof(weft_conn_t, h) + (k->addr.family == AF_UNIX
                                                 ? sizeof(uv_pipe_t)
@@ -272,6 +433,7 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
       (k->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
                                  : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
     free(c);
+    free(k->host);
     free(k);
     return WEFT_ENOMEM;
   }
@@ -280,6 +442,7 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
     /* Nothing counted yet: the handle just goes. */
     c->h.handle.data = c;
     uv_close(&c->h.handle, (uv_close_cb)free);
+    free(k->host);
     free(k);
     return r;
   }

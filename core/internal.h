@@ -33,6 +33,7 @@ enum { WEFT__T_NONE, WEFT__T_IDLE, WEFT__T_FRAME, WEFT__T_WRITE, WEFT__T_CLOSE }
 #define WEFT__STAGE_KEEP (256 * 1024)
 
 typedef struct weft__worker weft__worker_t;
+typedef struct weft__resolver weft__resolver_t;
 
 /* A piece of a staged batch: copied bytes in the stage, or a reference. */
 typedef struct weft__piece {
@@ -321,6 +322,7 @@ struct weft__worker {
   uint64_t wheel_time; /* loop time of the last tick processed */
   size_t wheel_count; /* connections filed in the wheel */
   uint64_t epoch;     /* loop time of tick 0 */
+  weft__resolver_t *resolver; /* made on the first host name looked up */
   weft__wlistener_t **lsn; /* the listeners this worker accepts on */
   size_t nlsn;
   weft__wlistener_t **next_lsn; /* handed over by a reload (engine lock) */
@@ -465,6 +467,18 @@ void weft__conn_begin_stop(weft_conn_t *c);
 uint64_t weft__conn_new_id(void);
 /* Frees a closed connection and its counts (after its handle closed). */
 void weft__conn_release(weft_conn_t *c);
+
+/* resolve.c: host names, with c-ares on the worker's loop. */
+struct addrinfo;
+/* The addresses (a list for weft__resolve_free), or NULL and why not. */
+typedef void (*weft__resolve_cb)(void *arg, struct addrinfo *list,
+                                 const char *why);
+/* Looks host up; cb may run before this returns.  0 or WEFT_ENOMEM. */
+int weft__resolve(weft__worker_t *w, const char *host, const char *port,
+                  weft__resolve_cb cb, void *arg);
+void weft__resolve_free(struct addrinfo *list);
+/* Cancels what is out (callbacks run now) and closes the handles. */
+void weft__resolver_close(weft__worker_t *w);
 
 /* conn_write.c */
 /* The write state, made on demand; NULL: no memory. */

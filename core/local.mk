@@ -37,6 +37,7 @@ core_libweftcore_la_SOURCES = \
 	core/conn_write.c \
 	core/client.c \
 	core/connect.c \
+	core/resolve.c \
 	core/worker.c \
 	core/timer.c \
 	core/lsn.c \
@@ -46,7 +47,8 @@ core_libweftcore_la_SOURCES = \
 	core/mailbox.c \
 	core/engine.c \
 	core/embed.c
-core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(LIBLTDL) $(LIBDL)
+core_libweftcore_la_LIBADD = $(UV_LIBS) $(LIBCONFIG_LIBS) $(CARES_LIBS) \
+	$(LIBLTDL) $(LIBDL)
 
 lib_LTLIBRARIES += libweft.la
 libweft_la_SOURCES =

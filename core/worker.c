@@ -21,6 +21,7 @@ static void weft__worker_close_handles(weft__worker_t *w) {
   w->alive = 0;
   uv_mutex_unlock(&w->e->lock);
   weft__mailbox_close(w);
+  weft__resolver_close(w);
   if (!uv_is_closing((uv_handle_t *)&w->async))
     uv_close((uv_handle_t *)&w->async, NULL);
   if (!uv_is_closing((uv_handle_t *)&w->check))

@@ -36,6 +36,11 @@
  * test_unix_upstream: an upstream on a Unix-domain socket.
  *
  * test_retry_then_connect: refused attempts, then a retry that connects.
+ *
+ * test_upstream_by_name: "localhost:PORT", resolved (c-ares, /etc/hosts).
+ *
+ * test_unresolvable: a name that cannot resolve closes the client, says
+ * why, and is counted.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -764,6 +769,60 @@ static void test_unix_upstream(void **state) {
   rmdir(dir); /* weftd removed the socket file it made */
 }
 
+static void test_upstream_by_name(void **state) {
+  proxy_env_t *env = *state;
+  long io = (long)(10000 * itest_slow());
+  itest_stats_t st;
+  char ups[64], buf[32];
+  int fd;
+
+  itest_daemon_start(env->up[0], up_conf);
+  snprintf(ups, sizeof(ups), "localhost:%d",
+           itest_daemon_port(env->up[0], "up"));
+  proxy_start(env->proxy, ups, "30s", NULL);
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  itest_send_all(fd, "by name\nagain\n", 14);
+  itest_recv_exact(fd, buf, 14, io, "replies through an upstream by name");
+  assert_memory_equal(buf, "by name\nagain\n", 14);
+  close(fd);
+  itest_stats_get(itest_daemon_port(env->proxy, "stats"), "front/upstream",
+                  &st);
+  assert_int_equal(st.v[ITEST_ST_conns_total], 1);
+  assert_int_equal(st.v[ITEST_ST_connect_failures], 0);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+  itest_daemon_stop(env->up[0]);
+}
+
+static void test_unresolvable(void **state) {
+  proxy_env_t *env = *state;
+  itest_stats_t st;
+  int fd;
+
+  /* .invalid never resolves (RFC 2606).  Without a name server to ask,
+   * the lookup fails at once or runs into connect_timeout. */
+  proxy_start(env->proxy, "no-such-host.invalid:7", "30s",
+              "connect_timeout = \"2s\"; retries = 0;");
+  fd = itest_connect(itest_daemon_port(env->proxy, "front"), NULL, 0);
+  itest_send_all(fd, "lost\n", 5);
+  itest_expect_eof(fd, (long)(10000 * itest_slow()),
+                   "a client whose upstream name does not resolve");
+  close(fd);
+  if (!itest_log_wait(env->proxy, "no-such-host.invalid:7 failed",
+                      (long)(5000 * itest_slow())) ||
+      (itest_log_count(env->proxy, "cannot resolve \"no-such-host.invalid\"") ==
+           0 &&
+       itest_log_count(env->proxy, "timed out") == 0)) {
+    itest_daemon_dump_log(env->proxy);
+    fail_msg("the proxy did not log why the upstream name failed");
+  }
+  itest_stats_get(itest_daemon_port(env->proxy, "stats"), "front/upstream",
+                  &st);
+  assert_int_equal(st.v[ITEST_ST_connect_failures], 1);
+  itest_daemon_stop(env->proxy);
+  itest_daemon_check_log(env->proxy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_failover, env_setup, env_teardown),
@@ -781,6 +840,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_unix_upstream, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_retry_then_connect, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_upstream_by_name, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_unresolvable, env_setup,
                                       env_teardown),
   };
 

@@ -240,6 +240,44 @@ static void test_addresses(void **state) {
   assert_int_equal(weft__addr_parse("unix:", &a), WEFT_EINVAL);
 }
 
+/* Host names, for outbound connections (weft_connect): "name:port". */
+static void test_address_names(void **state) {
+  char host[256], port[8];
+
+  (void)state;
+  assert_int_equal(weft__addr_name("db.example.com:5432", host, sizeof(host),
+                                   port),
+                   0);
+  assert_string_equal(host, "db.example.com");
+  assert_string_equal(port, "5432");
+  assert_int_equal(weft__addr_name("localhost:007", host, sizeof(host), port),
+                   0);
+  assert_string_equal(port, "7");
+  assert_int_equal(weft__addr_name("my_host-1:1", host, sizeof(host), port),
+                   0);
+  /* No port, port 0 or out of range, a sign, junk after it. */
+  assert_int_equal(weft__addr_name("db", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("db:0", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("db:65536", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("db:+80", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("db:80x", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  /* Not a name: empty, a space, a bracket, a Unix path, too long. */
+  assert_int_equal(weft__addr_name(":80", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("a b:80", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("[db]:80", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("unix:/x", host, sizeof(host), port),
+                   WEFT_EINVAL);
+  assert_int_equal(weft__addr_name("db:80", host, 2, port), WEFT_EINVAL);
+}
+
 static void test_units(void **state) {
   uint64_t v;
 
@@ -417,6 +455,7 @@ int main(void) {
       cmocka_unit_test(test_listener_rules),
       cmocka_unit_test(test_duplicates),
       cmocka_unit_test(test_addresses),
+      cmocka_unit_test(test_address_names),
       cmocka_unit_test(test_units),
       cmocka_unit_test(test_plugin_option_errors),
       cmocka_unit_test(test_unknown_key_hints),
