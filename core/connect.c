@@ -317,6 +317,7 @@ static void weft__connect_resolved(void *arg, struct addrinfo *list,
 static void weft__connect_lookup(weft__connector_t *k) {
   weft_client_t *cl = k->c->wl->l->client;
   weft__lookup_t *l = malloc(sizeof(*l));
+  int r;
 
   if (l == NULL) {
     k->err = ENOMEM;
@@ -326,12 +327,14 @@ static void weft__connect_lookup(weft__connector_t *k) {
   l->k = k;
   k->lookup = l;
   k->handles++;
-  if (weft__resolve(k->c->wl->w, k->host, k->port, weft__connect_resolved,
-                    l) != 0) {
+  r = weft__resolve(k->c->wl->w, k->host, k->port, weft__connect_resolved, l);
+  if (r != 0) {
     k->lookup = NULL;
     k->handles--;
     free(l);
     k->err = ENOMEM;
+    if (r != WEFT_ENOMEM)
+      k->why = "the resolver (c-ares) could not start";
     uv_timer_start(&k->timer, weft__connect_timeout_cb, 0, 0);
     return;
   }

@@ -473,7 +473,8 @@ struct addrinfo;
 /* The addresses (a list for weft__resolve_free), or NULL and why not. */
 typedef void (*weft__resolve_cb)(void *arg, struct addrinfo *list,
                                  const char *why);
-/* Looks host up; cb may run before this returns.  0 or WEFT_ENOMEM. */
+/* Looks host up; cb may run before this returns.  0, WEFT_ENOMEM, or
+ * WEFT_EIO when the resolver cannot start (or the worker is closing). */
 int weft__resolve(weft__worker_t *w, const char *host, const char *port,
                   weft__resolve_cb cb, void *arg);
 void weft__resolve_free(struct addrinfo *list);

@@ -193,7 +193,7 @@ int weft__resolve(weft__worker_t *w, const char *host, const char *port,
   weft__rquery_t *q;
 
   if (r == NULL || r->closing)
-    return WEFT_ENOMEM;
+    return WEFT_EIO;
   q = malloc(sizeof(*q));
   if (q == NULL)
     return WEFT_ENOMEM;
