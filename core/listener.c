@@ -179,6 +179,8 @@ static void weft__listener_resume(uv_timer_t *t) {
  * One line and one count per shortage, however many retries it lasts.
  */
 static void weft__listener_pause(weft__wlistener_t *wl, int err) {
+  if (wl->closing)
+    return; /* the last drain: what is left goes with the socket */
   uv_poll_stop(&wl->poll);
   if (!wl->short_of_fds) {
     wl->short_of_fds = 1;
@@ -251,11 +253,6 @@ int weft__listener_start(weft__wlistener_t *wl) {
 static void weft__listener_closed(uv_handle_t *h) {
   weft__wlistener_t *wl = h->data;
 
-  /* The descriptor outlives its poll handle, never the other way. */
-  if (h == (uv_handle_t *)&wl->poll && wl->fd >= 0) {
-    close(wl->fd);
-    wl->fd = -1;
-  }
   if (--wl->handles_open == 0)
     weft__wl_maybe_finish(wl);
 }
@@ -263,20 +260,26 @@ static void weft__listener_closed(uv_handle_t *h) {
 void weft__listener_close(weft__wlistener_t *wl) {
   if (wl->closing)
     return;
-  /* Connections already queued on this socket would be reset by the
-   * close: take them all first (they run on this listener's instances). */
-  if (wl->polling && !wl->paused)
-    while (weft__listener_accept_batch(wl) == WEFT__ACCEPT_BATCH)
-      ;
+  /*
+   * Connections queued on this socket when it closes are reset, and with
+   * SO_REUSEPORT the kernel keeps queueing some here until it does (a
+   * reload binds the new listener beside this one).  So: out of the poll
+   * set (libuv is done with the descriptor once uv_close returns), take
+   * all that is queued (they run on this listener's instances), and close
+   * the socket right after the accept that found none, not a loop
+   * iteration later.
+   */
   wl->closing = 1;
-  if (!wl->polling) {
-    if (wl->fd >= 0)
-      close(wl->fd);
-    wl->fd = -1;
-    return;
+  if (wl->polling) {
+    uv_close((uv_handle_t *)&wl->poll, weft__listener_closed);
+    uv_close((uv_handle_t *)&wl->retry, weft__listener_closed);
+    if (!wl->paused)
+      while (weft__listener_accept_batch(wl) == WEFT__ACCEPT_BATCH)
+        ;
   }
-  uv_close((uv_handle_t *)&wl->poll, weft__listener_closed);
-  uv_close((uv_handle_t *)&wl->retry, weft__listener_closed);
+  if (wl->fd >= 0)
+    close(wl->fd);
+  wl->fd = -1;
 }
 
 /* max_connections_per_ip: a small chained hash of peer addresses. */

@@ -4,6 +4,7 @@
  * and freed on the main thread; a copy retired by a reload is destroyed by
  * its worker once its last connection has closed.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,20 +159,46 @@ out:
   return 0;
 }
 
+/* A dup() failed: nothing bound is kept, the caller frees l. */
+static int weft__lsn_share_failed(weft__listener_t *l, int n) {
+  int err = errno, i;
+
+  for (i = 0; i < n; i++) {
+    close(l->wl[i].fd);
+    l->wl[i].fd = -1;
+  }
+  weft_log(WEFT_LOG_ERROR, "listener \"%s\": cannot share the socket of %s: %s",
+           l->conf->name, l->conf->bind, strerror(err));
+  return WEFT_EBIND;
+}
+
 int weft__lsn_bind(weft_engine_t *e, weft__listener_t *l,
                    weft__listener_t *prev) {
   int i, r;
 
   (void)e;
   if (prev != NULL) {
-    /* Take over the address: join the old sockets (SO_REUSEPORT) or, for
-     * a Unix-domain socket, share the very descriptor. */
+    /* Take over the address by sharing the very sockets: a Unix-domain
+     * one, or each worker's TCP one.  A socket of its own beside the old
+     * ones (SO_REUSEPORT) would do too, but the kernel queues connections
+     * on the old sockets until they close, and resets those it queued
+     * after their last accept. */
     if (l->conf->addr.family == AF_UNIX && prev->wl[0].fd >= 0) {
       l->unix_fd = dup(prev->wl[0].fd);
       l->unix_bound = prev->unix_bound;
       prev->unix_bound = 0;
     } else {
       l->port = prev->port;
+      if (prev->nworkers == l->nworkers) {
+        for (i = 0; i < l->nworkers && prev->wl[i].fd >= 0; i++)
+          ;
+        if (i == l->nworkers) {
+          for (i = 0; i < l->nworkers; i++)
+            if ((l->wl[i].fd = dup(prev->wl[i].fd)) < 0)
+              return weft__lsn_share_failed(l, i);
+          return 0;
+        }
+      }
     }
   }
   for (i = 0; i < l->nworkers; i++)
