@@ -609,13 +609,8 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     }
     return;
   }
-  c = calloc(1, offsetof(weft_conn_t, h) + (lc->addr.family == AF_UNIX
-                                                 ? sizeof(uv_pipe_t)
-                                                 : sizeof(uv_tcp_t)));
-  if (c == NULL ||
-      (lc->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
-                                  : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
-    free(c);
+  c = weft__conn_new(&w->loop, lc->addr.family);
+  if (c == NULL) {
     weft__listener_ip_release(wl->l, (const struct sockaddr *)ss);
     __atomic_sub_fetch(&wl->l->nconns, 1, __ATOMIC_RELAXED);
     WEFT__STAT_ADD(&wl->stats, refused_nomem, 1);
@@ -650,6 +645,20 @@ void weft__conn_adopt(weft__wlistener_t *wl, int fd,
     return;
   }
   weft__timer_schedule(c);
+}
+
+weft_conn_t *weft__conn_new(uv_loop_t *loop, int family) {
+  /* Allocated to the size of its handle: idle connections stay small. */
+  weft_conn_t *c = calloc(1, offsetof(weft_conn_t, h) +
+                                 (family == AF_UNIX ? sizeof(uv_pipe_t)
+                                                    : sizeof(uv_tcp_t)));
+
+  if (c != NULL && (family == AF_UNIX ? uv_pipe_init(loop, &c->h.pipe, 0)
+                                      : uv_tcp_init(loop, &c->h.tcp)) != 0) {
+    free(c);
+    c = NULL;
+  }
+  return c;
 }
 
 void weft__conn_register(weft_conn_t *c, weft__wlistener_t *wl,

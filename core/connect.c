@@ -143,26 +143,25 @@ static int weft__connect_next_addr(weft__connector_t *k) {
   return 1;
 }
 
-static void weft__connect_next_cb(uv_timer_t *t) {
+/* The last try's poll handle may still be closing: then come back. */
+static int weft__connect_poll_busy(uv_timer_t *t, uv_timer_cb again) {
   weft__connector_t *k = t->data;
 
-  if (k->polling != 0) {
-    /* The last address's poll handle is still closing. */
-    uv_timer_start(&k->timer, weft__connect_next_cb, 1, 0);
-    return;
-  }
-  weft__connect_dial(k);
+  if (k->polling == 0)
+    return 0;
+  uv_timer_start(t, again, 1, 0);
+  return 1;
+}
+
+/* The next address of the same attempt. */
+static void weft__connect_next_cb(uv_timer_t *t) {
+  if (!weft__connect_poll_busy(t, weft__connect_next_cb))
+    weft__connect_dial(t->data);
 }
 
 static void weft__connect_retry_cb(uv_timer_t *t) {
-  weft__connector_t *k = t->data;
-
-  if (k->polling != 0) {
-    /* The last attempt's poll handle is still closing. */
-    uv_timer_start(&k->timer, weft__connect_retry_cb, 1, 0);
-    return;
-  }
-  weft__connect_attempt(k);
+  if (!weft__connect_poll_busy(t, weft__connect_retry_cb))
+    weft__connect_attempt(t->data);
 }
 
 /* An attempt failed with errno err: retry after a backoff, or give up. */
@@ -429,13 +428,8 @@ int weft_connect(weft_client_t *cl, const char *address, void *data,
     }
     k->addr.family = 0; /* a TCP handle; the family comes with the lookup */
   }
-  c = calloc(1, offsetof(weft_conn_t, h) + (k->addr.family == AF_UNIX
-                                                ? sizeof(uv_pipe_t)
-                                                : sizeof(uv_tcp_t)));
-  if (c == NULL ||
-      (k->addr.family == AF_UNIX ? uv_pipe_init(&w->loop, &c->h.pipe, 0)
-                                 : uv_tcp_init(&w->loop, &c->h.tcp)) != 0) {
-    free(c);
+  c = weft__conn_new(&w->loop, k->addr.family);
+  if (c == NULL) {
     free(k->host);
     free(k);
     return WEFT_ENOMEM;

@@ -453,6 +453,9 @@ void weft__conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
  * lists, counters and framer.  The listener's own count (l->nconns) is the
  * caller's, taken before the connection was allocated.
  */
+/* A connection with its libuv handle made (TCP, or a pipe for AF_UNIX),
+ * nothing else; NULL: no memory. */
+weft_conn_t *weft__conn_new(uv_loop_t *loop, int family);
 void weft__conn_register(weft_conn_t *c, weft__wlistener_t *wl,
                          void *codec_conn_state);
 /* The connection's handle takes fd (TCP_NODELAY for TCP).  0 or UV_E*. */

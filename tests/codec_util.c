@@ -501,8 +501,14 @@ void cu_check_many(const cu_codec_t *c, const uint8_t *in, size_t len) {
     }
 }
 
-int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
-                         size_t n) {
+/*
+ * encode() frame by frame, and one encode_many() of them all (decoded: as
+ * weft_out_decoded() says for frames a decode_many() call returned): the
+ * same result and the same bytes, or the test fails naming `what`.
+ * Returns encode()'s result.
+ */
+static int cu_compare_many(const cu_codec_t *c, const weft_frame_t *frames,
+                           size_t n, int decoded, const char *what) {
   weft__buf_t one, many;
   weft_codec_ctx_t ctx;
   weft_out_t o;
@@ -519,31 +525,35 @@ int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
     ctx.state = c->state;
     o.buf = &many;
     o.zc = NULL;
-    o.decoded = 0;
+    o.decoded = decoded;
     r2 = c->vt->encode_many(&ctx, frames, n, &o);
     if (r2 != r1)
-      fail_msg("encode_many of %zu frames returned %d, encode() %d (frame "
-               "%zu)",
-               n, r2, r1, r1 ? i - 1 : n);
+      fail_msg("encode_many of %s returned %d, encode() %d (frame %zu)", what,
+               r2, r1, r1 ? i - 1 : n);
     if (r1 == 0 && (many.len != one.len ||
                     (one.len > 0 && memcmp(many.base, one.base, one.len))))
-      fail_msg("encode_many of %zu frames wrote %zu bytes, not the %zu of "
-               "encode()",
-               n, many.len, one.len);
+      fail_msg("encode_many of %s wrote %zu bytes, not the %zu of encode()",
+               what, many.len, one.len);
   }
   weft__buf_free(&one);
   weft__buf_free(&many);
   return r1;
 }
 
+int cu_check_encode_many(const cu_codec_t *c, const weft_frame_t *frames,
+                         size_t n) {
+  char what[64];
+
+  snprintf(what, sizeof(what), "%zu frames", n);
+  return cu_compare_many(c, frames, n, 0, what);
+}
+
 size_t cu_check_decoded(const cu_codec_t *c, const uint8_t *in, size_t len) {
   weft_frame_t frames[64];
-  weft__buf_t one, many;
   weft_codec_ctx_t ctx;
-  weft_out_t o;
+  char what[64];
   uint8_t *copy;
-  size_t n, used = 0, a, b, i;
-  int r1, r2;
+  size_t n, used = 0, a, b;
 
   if (c->vt->decode_many == NULL || c->vt->encode_many == NULL || len == 0)
     return 0;
@@ -555,28 +565,8 @@ size_t cu_check_decoded(const cu_codec_t *c, const uint8_t *in, size_t len) {
   cu_ctx_close(c, &ctx);
   for (a = 0; a < n; a++)
     for (b = a + 1; b <= n; b++) {
-      memset(&one, 0, sizeof(one));
-      memset(&many, 0, sizeof(many));
-      for (r1 = 0, i = a; i < b && r1 == 0; i++)
-        r1 = cu_encode1(c, frames[i].data, frames[i].len, &one);
-      memset(&ctx, 0, sizeof(ctx));
-      ctx.vt = c->vt;
-      ctx.state = c->state;
-      o.buf = &many;
-      o.zc = NULL;
-      o.decoded = 1;
-      r2 = c->vt->encode_many(&ctx, frames + a, b - a, &o);
-      if (r2 != r1)
-        fail_msg("encode_many of decoded frames %zu..%zu returned %d, "
-                 "encode() %d",
-                 a, b, r2, r1);
-      if (r1 == 0 && (many.len != one.len ||
-                      (one.len > 0 && memcmp(many.base, one.base, one.len))))
-        fail_msg("encode_many of decoded frames %zu..%zu wrote %zu bytes, "
-                 "not the %zu of encode()",
-                 a, b, many.len, one.len);
-      weft__buf_free(&one);
-      weft__buf_free(&many);
+      snprintf(what, sizeof(what), "decoded frames %zu..%zu", a, b);
+      cu_compare_many(c, frames + a, b - a, 1, what);
     }
   free(copy);
   return n;
