@@ -385,42 +385,43 @@ fi
   echo "load: $rounds interleaved round(s) of ${secs} s after ${warm} s of warm-up, median shown; frames verified byte for byte"
   awk -v cg="$out/callgrind.txt" -v idle="$out/idle.txt" -v idle_n=$idle_n \
     -v cgn="$cg_small/$cg_large" '
-    function med(key,   n, i, j, v, a) {
-      n = cnt[key]; if (n == 0) return ""
-      for (i = 1; i <= n; i++) a[i] = val[key, i]
-      for (i = 2; i <= n; i++) { v = a[i]; j = i - 1
-        while (j > 0 && a[j] > v) { a[j + 1] = a[j]; j-- } a[j + 1] = v }
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    function median(x, n,   i, j, v) {
+      if (n == 0) return ""
+      for (i = 2; i <= n; i++) { v = x[i]; j = i - 1
+        while (j > 0 && x[j] > v) { x[j + 1] = x[j]; j-- } x[j + 1] = v }
+      return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+    }
+    # A figure of one server in one scenario, the median over the rounds.
+    function med(sc, sv, key,   r, n, x) {
+      n = 0
+      for (r = 1; r <= nr; r++)
+        if ((sc, sv, r, key) in byround) x[++n] = byround[sc, sv, r, key]
+      return median(x, n)
     }
     function num(x, fmt) { return x == "" || x < 0 ? "-" : sprintf(fmt, x) }
     FILENAME == cg { split($2, kv, "="); ipf[$1] = kv[2]; next }
     FILENAME == idle { split($2, kv, "="); rss[$1] = kv[2]; next }
     { for (i = 4; i <= NF; i++) { split($i, kv, "=")
-        k = $1 SUBSEP $2 SUBSEP kv[1]; cnt[k]++; val[k, cnt[k]] = kv[2]
-        byround[$1, $2, $3, kv[1]] = kv[2]; if ($3 > nr) nr = $3 } }
+        byround[$1, $2, $3, kv[1]] = kv[2] }
+      if ($3 + 0 > nr) nr = $3 + 0 }
     function row(label, sc, sv, ipfkey,   fps) {
-      fps = med(sc SUBSEP sv SUBSEP "fps")
+      fps = med(sc, sv, "fps")
       printf "%-28s %-10s %9s %7s %7s %8s %7s %7s %7s %7s\n", label, sv,
-        num(fps, "%.0f"), num(med(sc SUBSEP sv SUBSEP "mbps"), "%.1f"),
-        num(med(sc SUBSEP sv SUBSEP "p50_us"), "%.1f"),
-        num(med(sc SUBSEP sv SUBSEP "p99_us"), "%.1f"),
-        num(med(sc SUBSEP sv SUBSEP "srv_cpu_ns"), "%.0f"),
-        num(med(sc SUBSEP sv SUBSEP "core_ns"), "%.0f"),
+        num(fps, "%.0f"), num(med(sc, sv, "mbps"), "%.1f"),
+        num(med(sc, sv, "p50_us"), "%.1f"), num(med(sc, sv, "p99_us"), "%.1f"),
+        num(med(sc, sv, "srv_cpu_ns"), "%.0f"), num(med(sc, sv, "core_ns"), "%.0f"),
         num(ipfkey in ipf ? ipf[ipfkey] : "", "%.1f"), "-"
     }
     function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : a / b }
     # The median of the per-round ratios: each round runs the two back to
     # back, so the VM changing speed between rounds counts against neither.
-    function pratio(sc, a, b, key,   r, n, i, j, v, x) {
+    function pratio(sc, a, b, key,   r, n, x) {
       n = 0
       for (r = 1; r <= nr; r++)
         if ((sc, a, r, key) in byround && (sc, b, r, key) in byround &&
             byround[sc, b, r, key] > 0)
           x[++n] = byround[sc, a, r, key] / byround[sc, b, r, key]
-      if (n == 0) return ""
-      for (i = 2; i <= n; i++) { v = x[i]; j = i - 1
-        while (j > 0 && x[j] > v) { x[j + 1] = x[j]; j-- } x[j + 1] = v }
-      return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+      return median(x, n)
     }
     function verdict(x, lim, le) {
       if (x == "") return "n/a"
